@@ -1,0 +1,56 @@
+package org.vfio4j.core.sys;
+
+import com.sun.jna.Pointer;
+
+/**
+ * The one seam every system call of vfio4j goes through.
+ *
+ * <p>Each method returns what the system call returns on success and {@code -errno} on failure; none of them throws
+ * for an errno. Callers normally use the owners ({@link FileDescriptor}, {@link MemoryMapping}, {@link EventFd}),
+ * which turn a negative result into a {@link SyscallException} naming the call, the target and the errno. Tests can
+ * install their own implementation to produce what a kernel cannot be made to produce (EIO, an ENOSPC loop, a
+ * malformed capability chain); such a fake must answer byte for byte as the uAPI specifies.
+ */
+public interface Syscalls {
+
+    /** {@code open(2)} with mode 0. Returns the fd or {@code -errno}. */
+    int open(String path, int flags);
+
+    /** {@code close(2)}. Returns 0 or {@code -errno}. */
+    int close(int fd);
+
+    /** {@code ioctl(2)} with a pointer argument (a struct or a scalar the kernel writes through). */
+    int ioctl(int fd, long request, Pointer arg);
+
+    /** {@code ioctl(2)} with an integer argument passed by value. */
+    int ioctl(int fd, long request, long arg);
+
+    /** {@code mmap(2)}. Returns the address or {@code -errno}. */
+    long mmap(long addr, long length, int prot, int flags, int fd, long offset);
+
+    /** {@code munmap(2)}. Returns 0 or {@code -errno}. */
+    int munmap(long addr, long length);
+
+    /** {@code pread(2)}. Returns the byte count or {@code -errno}. */
+    long pread(int fd, Pointer buf, long count, long offset);
+
+    /** {@code pwrite(2)}. Returns the byte count or {@code -errno}. */
+    long pwrite(int fd, Pointer buf, long count, long offset);
+
+    /** {@code eventfd(2)}. Returns the fd or {@code -errno}. */
+    int eventfd(int initialValue, int flags);
+
+    /** {@code read(2)}. Returns the byte count or {@code -errno}. */
+    long read(int fd, Pointer buf, long count);
+
+    /** {@code write(2)}. Returns the byte count or {@code -errno}. */
+    long write(int fd, Pointer buf, long count);
+
+    /** {@code poll(2)} over an array of {@code struct pollfd}. Returns the ready count or {@code -errno}. */
+    int poll(Pointer fds, int nfds, int timeoutMillis);
+
+    /** The real implementation: libc through JNA direct mapping. */
+    static Syscalls linux() {
+        return LinuxSyscalls.INSTANCE;
+    }
+}
