@@ -1,0 +1,28 @@
+package org.vfio4j.core;
+
+import org.vfio4j.core.bus.TrapBus;
+import org.vfio4j.core.irq.InterruptController;
+import org.vfio4j.core.memory.DeviceMemoryMapper;
+import org.vfio4j.core.memory.GuestMemory;
+
+/**
+ * What a device plugged into a VMM may use: the SPI a host VMM implements for vfio4j. vmm-core ships a KVM
+ * implementation; a VMM with its own memory and interrupt code implements this itself.
+ */
+public interface Vmm {
+
+    /** Guest RAM, for DMA mapping. */
+    GuestMemory guestMemory();
+
+    /** Maps host memory into guest-physical space as device memory. */
+    DeviceMemoryMapper deviceMemory();
+
+    /** Trapped guest-physical MMIO. */
+    TrapBus mmioBus();
+
+    /** Trapped port I/O. */
+    TrapBus pioBus();
+
+    /** Interrupt delivery. */
+    InterruptController interrupts();
+}
