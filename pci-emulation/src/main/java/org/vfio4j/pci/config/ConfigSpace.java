@@ -1,0 +1,305 @@
+package org.vfio4j.pci.config;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A configuration space image with per-bit register semantics, the building block of every emulated PCI function.
+ *
+ * <p>Each bit has a class, given by three masks over the image:
+ * <ul>
+ *   <li>{@linkplain #setWritable writable}: a guest write stores the written bit (RW);</li>
+ *   <li>{@linkplain #setClearOnWrite clear-on-write}: writing a one clears the bit, writing zero leaves it (RW1C,
+ *       as in the status register); the device sets such bits through {@link #setBits};</li>
+ *   <li>neither: read-only or hardwired; only the device (through the raw setters) changes it.</li>
+ * </ul>
+ * A fourth mask, {@linkplain #setEmulated emulated}, chooses per bit whether the guest sees the image or the
+ * {@link ConfigPassthrough} backing (a physical function). Every bit starts emulated, read-only and zero.
+ *
+ * <p>Guest accesses ({@link #read}, {@link #write}) follow {@link ConfigAccess}: bad accesses read all-ones and are
+ * dropped, and nothing throws. The raw accessors ({@link #getDword}, {@link #setWord}, ...) are for device logic:
+ * they bypass the masks and the hooks, and reject bad offsets with exceptions because they are programming errors.
+ * All methods are thread-safe; guest accesses are serialized per config space.
+ */
+public final class ConfigSpace implements ConfigAccess {
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigSpace.class);
+
+    private final String name;
+    private final byte[] image;
+    private final byte[] writable;
+    private final byte[] clearOnWrite;
+    private final byte[] emulated;
+    private final List<WatchedRange> hooks = new CopyOnWriteArrayList<>();
+    private volatile ConfigPassthrough passthrough;
+
+    /** An all-zero, all read-only, fully emulated space of the given size; {@code name} appears in log messages. */
+    public ConfigSpace(String name, ConfigSpaceSize size) {
+        this.name = Objects.requireNonNull(name, "name");
+        int n = size.bytes();
+        this.image = new byte[n];
+        this.writable = new byte[n];
+        this.clearOnWrite = new byte[n];
+        this.emulated = new byte[n];
+        Arrays.fill(emulated, (byte) 0xFF);
+    }
+
+    /**
+     * A space whose image starts as a copy of {@code bytes} (256 or 4096 of them, e.g. read from a physical
+     * function), all read-only and emulated until the owner says otherwise.
+     */
+    public static ConfigSpace copyOf(String name, byte[] bytes) {
+        ConfigSpace cs = new ConfigSpace(name, ConfigSpaceSize.ofLength(bytes.length));
+        System.arraycopy(bytes, 0, cs.image, 0, bytes.length);
+        return cs;
+    }
+
+    /** The name given at construction, used in log messages (e.g. the device's BDF or model). */
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int length() {
+        return image.length;
+    }
+
+    // ---------------------------------------------------------------------------------------------- guest accesses
+
+    @Override
+    public long read(int offset, int size) {
+        if (!ConfigAccess.isValidAccess(image.length, offset, size)) {
+            return ConfigAccess.allOnes(size);
+        }
+        synchronized (this) {
+            long emu = get(image, offset, size);
+            ConfigPassthrough pt = passthrough;
+            if (pt == null) {
+                return emu;
+            }
+            long all = ConfigAccess.allOnes(size);
+            long emuMask = get(emulated, offset, size);
+            if (emuMask == all) {
+                return emu;
+            }
+            long hw;
+            try {
+                hw = pt.read(offset, size);
+            } catch (RuntimeException e) {
+                LOG.warn("{}: config read of {} bytes at 0x{} from the backing function failed", name, size,
+                        Integer.toHexString(offset), e);
+                hw = all;
+            }
+            return ((emu & emuMask) | (hw & ~emuMask)) & all;
+        }
+    }
+
+    @Override
+    public void write(int offset, int size, long value) {
+        if (!ConfigAccess.isValidAccess(image.length, offset, size)) {
+            return;
+        }
+        synchronized (this) {
+            long all = ConfigAccess.allOnes(size);
+            value &= all;
+            long before = get(image, offset, size);
+            long w = get(writable, offset, size);
+            long c = get(clearOnWrite, offset, size);
+            long after = ((before & ~w) | (value & w)) & ~(value & c);
+            put(image, offset, size, after);
+            ConfigPassthrough pt = passthrough;
+            if (pt != null) {
+                long passMask = ~get(emulated, offset, size) & all;
+                if (passMask != 0) {
+                    try {
+                        pt.write(offset, size, value, passMask);
+                    } catch (RuntimeException e) {
+                        LOG.warn("{}: config write of {} bytes at 0x{} to the backing function failed", name, size,
+                                Integer.toHexString(offset), e);
+                    }
+                }
+            }
+            for (WatchedRange h : hooks) {
+                if (offset < h.end && offset + size > h.start) {
+                    try {
+                        h.hook.written(offset, size, value, before, after);
+                    } catch (RuntimeException e) {
+                        LOG.warn("{}: config write hook for 0x{}..0x{} failed", name, Integer.toHexString(h.start),
+                                Integer.toHexString(h.end - 1), e);
+                    }
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------- owner's controls
+
+    /** Sets the backing for non-emulated bits; {@code null} makes every bit come from the image again. */
+    public void setPassthrough(ConfigPassthrough backing) {
+        this.passthrough = backing;
+    }
+
+    /**
+     * Calls {@code hook} after every guest write that touches a byte in {@code [offset, offset + length)}. Hooks run
+     * in registration order.
+     */
+    public void addWriteHook(int offset, int length, ConfigWriteHook hook) {
+        checkRange(offset, length);
+        hooks.add(new WatchedRange(offset, offset + length, Objects.requireNonNull(hook, "hook")));
+    }
+
+    /** Makes the bits set in {@code mask} guest-writable (RW) and the other bits of the register not writable. */
+    public synchronized void setWritable(int offset, int size, long mask) {
+        checkRange(offset, size);
+        put(writable, offset, size, mask);
+    }
+
+    /** Makes the bits set in {@code mask} write-one-to-clear (RW1C) and the other bits of the register not RW1C. */
+    public synchronized void setClearOnWrite(int offset, int size, long mask) {
+        checkRange(offset, size);
+        put(clearOnWrite, offset, size, mask);
+    }
+
+    /** Makes the bits set in {@code mask} come from the image and the others from the {@link ConfigPassthrough}. */
+    public synchronized void setEmulated(int offset, int size, long mask) {
+        checkRange(offset, size);
+        put(emulated, offset, size, mask);
+    }
+
+    /** Adds the bits of {@code mask} to the emulated bits of the {@code size}-byte register at {@code offset}. */
+    public synchronized void addEmulated(int offset, int size, long mask) {
+        checkRange(offset, size);
+        put(emulated, offset, size, get(emulated, offset, size) | mask);
+    }
+
+    /** Makes every bit of {@code [offset, offset + length)} read-only (neither RW nor RW1C). */
+    public synchronized void setReadOnly(int offset, int length) {
+        checkRange(offset, length);
+        Arrays.fill(writable, offset, offset + length, (byte) 0);
+        Arrays.fill(clearOnWrite, offset, offset + length, (byte) 0);
+    }
+
+    /** Marks every bit of {@code [offset, offset + length)} emulated (true) or passed through (false). */
+    public synchronized void setEmulatedRange(int offset, int length, boolean emulate) {
+        checkRange(offset, length);
+        Arrays.fill(emulated, offset, offset + length, emulate ? (byte) 0xFF : (byte) 0);
+    }
+
+    /** The RW mask of {@code size} bytes at {@code offset}. */
+    public synchronized long writableMask(int offset, int size) {
+        checkRange(offset, size);
+        return get(writable, offset, size);
+    }
+
+    /** The RW1C mask of {@code size} bytes at {@code offset}. */
+    public synchronized long clearOnWriteMask(int offset, int size) {
+        checkRange(offset, size);
+        return get(clearOnWrite, offset, size);
+    }
+
+    /** The emulated-bits mask of {@code size} bytes at {@code offset}. */
+    public synchronized long emulatedMask(int offset, int size) {
+        checkRange(offset, size);
+        return get(emulated, offset, size);
+    }
+
+    // --------------------------------------------------------------------------------------- raw image (device side)
+
+    /** The image byte at {@code offset}, bypassing masks, hooks and passthrough. */
+    public synchronized int getByte(int offset) {
+        checkRange(offset, 1);
+        return (int) get(image, offset, 1);
+    }
+
+    /** The little-endian image word at {@code offset}, bypassing masks, hooks and passthrough. */
+    public synchronized int getWord(int offset) {
+        checkRange(offset, 2);
+        return (int) get(image, offset, 2);
+    }
+
+    /** The little-endian image dword at {@code offset}, bypassing masks, hooks and passthrough. */
+    public synchronized int getDword(int offset) {
+        checkRange(offset, 4);
+        return (int) get(image, offset, 4);
+    }
+
+    /** Stores a byte in the image, bypassing masks and hooks: how the device changes read-only bits. */
+    public synchronized void setByte(int offset, int value) {
+        checkRange(offset, 1);
+        put(image, offset, 1, value);
+    }
+
+    /** Stores a little-endian word in the image, bypassing masks and hooks. */
+    public synchronized void setWord(int offset, int value) {
+        checkRange(offset, 2);
+        put(image, offset, 2, value);
+    }
+
+    /** Stores a little-endian dword in the image, bypassing masks and hooks. */
+    public synchronized void setDword(int offset, int value) {
+        checkRange(offset, 4);
+        put(image, offset, 4, value);
+    }
+
+    /** Sets (device side) the bits of {@code mask} in the {@code size}-byte register at {@code offset}. */
+    public synchronized void setBits(int offset, int size, long mask) {
+        checkRange(offset, size);
+        put(image, offset, size, get(image, offset, size) | mask);
+    }
+
+    /** Clears (device side) the bits of {@code mask} in the {@code size}-byte register at {@code offset}. */
+    public synchronized void clearBits(int offset, int size, long mask) {
+        checkRange(offset, size);
+        put(image, offset, size, get(image, offset, size) & ~mask);
+    }
+
+    /** Copies {@code bytes} into the image at {@code offset}, bypassing masks and hooks. */
+    public synchronized void setBytes(int offset, byte[] bytes) {
+        checkRange(offset, bytes.length);
+        System.arraycopy(bytes, 0, image, offset, bytes.length);
+    }
+
+    /** Zeroes the image in {@code [offset, offset + length)} and makes it read-only. */
+    public synchronized void clear(int offset, int length) {
+        checkRange(offset, length);
+        Arrays.fill(image, offset, offset + length, (byte) 0);
+        setReadOnly(offset, length);
+    }
+
+    /** A copy of the whole emulated image. */
+    public synchronized byte[] snapshot() {
+        return image.clone();
+    }
+
+    @Override
+    public String toString() {
+        return "ConfigSpace[" + name + ", " + image.length + " bytes]";
+    }
+
+    private void checkRange(int offset, int length) {
+        if (offset < 0 || length < 0 || offset + length > image.length) {
+            throw new IndexOutOfBoundsException(name + ": config range 0x" + Integer.toHexString(offset) + "+"
+                    + length + " is outside the " + image.length + "-byte space");
+        }
+    }
+
+    private static long get(byte[] a, int offset, int size) {
+        long v = 0;
+        for (int i = size - 1; i >= 0; i--) {
+            v = (v << 8) | (a[offset + i] & 0xFF);
+        }
+        return v;
+    }
+
+    private static void put(byte[] a, int offset, int size, long v) {
+        for (int i = 0; i < size; i++) {
+            a[offset + i] = (byte) (v >>> (8 * i));
+        }
+    }
+
+    private record WatchedRange(int start, int end, ConfigWriteHook hook) {
+    }
+}
