@@ -1,0 +1,194 @@
+package org.vfio4j.vfio;
+
+import static org.vfio4j.vfio.uapi.VfioConstants.*;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.vfio4j.core.sys.FileDescriptor;
+import org.vfio4j.core.sys.Linux;
+import org.vfio4j.core.sys.Syscalls;
+import org.vfio4j.vfio.errors.VfioException;
+import org.vfio4j.vfio.iommu.Type1Iommu;
+import org.vfio4j.vfio.uapi.VfioIoctls;
+
+/**
+ * A legacy VFIO container ({@code /dev/vfio/vfio}): groups attach to it, and once one has, it gets a type1 IOMMU
+ * that all of them share. It owns the container fd and its IOMMU. {@link #close()} unmaps all DMA, detaches the
+ * groups still attached (closing their devices), then closes the fd; idempotent.
+ */
+public final class VfioContainer implements AutoCloseable {
+    /** The container device node. */
+    public static final String PATH = "/dev/vfio/vfio";
+
+    private final FileDescriptor fd;
+    private final List<VfioGroup> groups = new ArrayList<>();
+    private Type1Iommu iommu;
+    private boolean closed;
+
+    private VfioContainer(FileDescriptor fd) {
+        this.fd = fd;
+    }
+
+    /**
+     * Opens {@code /dev/vfio/vfio} and checks the API version.
+     *
+     * @throws VfioException when the kernel speaks another API version
+     */
+    public static VfioContainer open(Syscalls sys) {
+        FileDescriptor fd = FileDescriptor.open(sys, PATH, Linux.O_RDWR);
+        try {
+            int version = fd.ioctl(VfioIoctls.VFIO_GET_API_VERSION, 0L);
+            if (version != VFIO_API_VERSION) {
+                throw new VfioException(PATH + ": VFIO API version " + version + ", this library speaks "
+                        + VFIO_API_VERSION);
+            }
+            return new VfioContainer(fd);
+        } catch (RuntimeException e) {
+            fd.close();
+            throw e;
+        }
+    }
+
+    /** The container fd. */
+    public FileDescriptor descriptor() {
+        return fd;
+    }
+
+    /** {@code VFIO_GET_API_VERSION}. */
+    public int apiVersion() {
+        return fd.ioctl(VfioIoctls.VFIO_GET_API_VERSION, 0L);
+    }
+
+    /** {@code VFIO_CHECK_EXTENSION}: true when the kernel supports {@code extension} (a VfioConstants id). */
+    public boolean checkExtension(int extension) {
+        return fd.ioctl(VfioIoctls.VFIO_CHECK_EXTENSION, extension) > 0;
+    }
+
+    /** Attaches {@code group} ({@code VFIO_GROUP_SET_CONTAINER}); the group must be viable. */
+    public void attach(VfioGroup group) {
+        // Never call into a group while holding this lock: groups call back into the container while holding theirs.
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException(PATH + " container is closed");
+            }
+        }
+        group.setContainer(this);
+        synchronized (this) {
+            groups.add(group);
+            if (iommu != null) {
+                iommu.invalidate();
+            }
+        }
+    }
+
+    /** The groups attached. */
+    public synchronized List<VfioGroup> groups() {
+        return List.copyOf(groups);
+    }
+
+    /**
+     * {@code VFIO_SET_IOMMU} with type1 v2 when the kernel has it, else type1. Needs at least one group attached.
+     * Calling it again returns the IOMMU already set.
+     */
+    public synchronized Type1Iommu setIommu() {
+        if (iommu != null) {
+            return iommu;
+        }
+        if (groups.isEmpty()) {
+            throw new VfioException(PATH + ": attach a group before setting the IOMMU (the kernel needs one to know "
+                    + "which IOMMU drivers fit)");
+        }
+        int type;
+        if (checkExtension(VFIO_TYPE1v2_IOMMU)) {
+            type = VFIO_TYPE1v2_IOMMU;
+        } else if (checkExtension(VFIO_TYPE1_IOMMU)) {
+            type = VFIO_TYPE1_IOMMU;
+        } else {
+            throw new VfioException(PATH + ": the kernel offers neither VFIO_TYPE1v2_IOMMU nor VFIO_TYPE1_IOMMU");
+        }
+        fd.ioctl(VfioIoctls.VFIO_SET_IOMMU, type);
+        iommu = new Type1Iommu(fd, type);
+        return iommu;
+    }
+
+    /** The IOMMU, once {@link #setIommu()} succeeded; null before. */
+    public synchronized Type1Iommu iommu() {
+        return iommu;
+    }
+
+    /** Called by a group before it leaves: the last group takes the IOMMU with it, so unmap DMA first. */
+    synchronized void groupDetaching(VfioGroup group) {
+        if (iommu != null && groups.size() == 1 && groups.contains(group)) {
+            Type1Iommu i = iommu;
+            iommu = null;
+            i.close();
+        }
+    }
+
+    synchronized void groupDetached(VfioGroup group) {
+        groups.remove(group);
+        if (iommu != null) {
+            iommu.invalidate();
+        }
+    }
+
+    /** True once closed. */
+    public synchronized boolean isClosed() {
+        return closed;
+    }
+
+    /** Unmaps all DMA, detaches the groups still attached, closes the fd; idempotent. */
+    @Override
+    public void close() {
+        Type1Iommu i;
+        List<VfioGroup> attached;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            i = iommu;
+            iommu = null;
+            attached = new ArrayList<>(groups);
+        }
+        RuntimeException first = null;
+        try {
+            if (i != null) {
+                i.close();
+            }
+        } catch (RuntimeException e) {
+            first = e;
+        }
+        for (VfioGroup g : attached) {
+            try {
+                g.detach();
+            } catch (RuntimeException e) {
+                synchronized (this) {
+                    groups.remove(g);
+                }
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        try {
+            fd.close();
+        } catch (RuntimeException e) {
+            if (first == null) {
+                first = e;
+            } else {
+                first.addSuppressed(e);
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return PATH + " container (" + groups.size() + " groups)" + (closed ? " closed" : "");
+    }
+}

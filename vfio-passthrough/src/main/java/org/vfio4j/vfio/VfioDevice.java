@@ -1,0 +1,195 @@
+package org.vfio4j.vfio;
+
+import static org.vfio4j.vfio.uapi.VfioConstants.*;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.vfio4j.core.sys.FileDescriptor;
+import org.vfio4j.core.sys.SyscallException;
+import org.vfio4j.vfio.caps.CapabilityChain;
+import org.vfio4j.vfio.caps.InfoQuery;
+import org.vfio4j.vfio.caps.RawCapability;
+import org.vfio4j.vfio.irq.IrqControl;
+import org.vfio4j.vfio.irq.IrqInfo;
+import org.vfio4j.vfio.irq.PciIrqs;
+import org.vfio4j.vfio.region.PciRegions;
+import org.vfio4j.vfio.region.RegionCapability;
+import org.vfio4j.vfio.region.RegionInfo;
+import org.vfio4j.vfio.region.VfioRegion;
+import org.vfio4j.vfio.reset.HotResetInfo;
+import org.vfio4j.vfio.reset.PciHotReset;
+import org.vfio4j.vfio.uapi.VfioIoctls;
+import org.vfio4j.vfio.uapi.VfioLayouts;
+
+/**
+ * A VFIO device fd, obtained from its group with {@link VfioGroup#openDevice(String)}. The caller owns it;
+ * {@link #close()} is idempotent, and the group closes devices that are still open when it is closed itself (the
+ * kernel won't detach a group from its container while a device fd is open).
+ */
+public final class VfioDevice implements AutoCloseable {
+    private final FileDescriptor fd;
+    private final String name;
+    private final VfioGroup group;
+    private final IrqControl irqs;
+    private DeviceInfo info;
+
+    VfioDevice(FileDescriptor fd, String name, VfioGroup group) {
+        this.fd = fd;
+        this.name = name;
+        this.group = group;
+        this.irqs = new IrqControl(fd);
+    }
+
+    /** The device name (its BDF for PCI). */
+    public String name() {
+        return name;
+    }
+
+    /** The group this device was opened from. */
+    public VfioGroup group() {
+        return group;
+    }
+
+    /** The device fd, for the KVM-VFIO device and for callers that need raw access. */
+    public FileDescriptor descriptor() {
+        return fd;
+    }
+
+    /** {@code VFIO_DEVICE_GET_INFO}, cached after the first call. */
+    public synchronized DeviceInfo info() {
+        if (info == null) {
+            InfoQuery.Result r = InfoQuery.query(fd, VfioIoctls.VFIO_DEVICE_GET_INFO, VfioLayouts.DeviceInfo.SIZE,
+                    m -> { }, "device info");
+            ByteBuffer b = ByteBuffer.wrap(r.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+            int flags = b.getInt(VfioLayouts.DeviceInfo.FLAGS);
+            CapabilityChain chain = CapabilityChain.empty();
+            if ((flags & VFIO_DEVICE_FLAGS_CAPS) != 0) {
+                chain = CapabilityChain.walk(r.bytes(), r.bytes().length, VfioLayouts.DeviceInfo.SIZE,
+                        Integer.toUnsignedLong(b.getInt(VfioLayouts.DeviceInfo.CAP_OFFSET)));
+            }
+            info = new DeviceInfo(flags, b.getInt(VfioLayouts.DeviceInfo.NUM_REGIONS),
+                    b.getInt(VfioLayouts.DeviceInfo.NUM_IRQS), chain.capabilities(), chain.problems());
+        }
+        return info;
+    }
+
+    /** {@code VFIO_DEVICE_GET_REGION_INFO} for {@code index}, with the capability chain decoded. */
+    public RegionInfo regionInfo(int index) {
+        String what = "region " + index + " (" + PciRegions.name(index) + ")";
+        InfoQuery.Result r = InfoQuery.query(fd, VfioIoctls.VFIO_DEVICE_GET_REGION_INFO, VfioLayouts.RegionInfo.SIZE,
+                m -> m.setInt(VfioLayouts.RegionInfo.INDEX, index), what);
+        ByteBuffer b = ByteBuffer.wrap(r.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+        int flags = b.getInt(VfioLayouts.RegionInfo.FLAGS);
+        List<String> problems = new ArrayList<>();
+        CapabilityChain chain = CapabilityChain.empty();
+        if ((flags & VFIO_REGION_INFO_FLAG_CAPS) != 0) {
+            if (!r.complete()) {
+                problems.add("kernel kept asking for a larger buffer (argsz " + r.argsz() + "); caps not read");
+            }
+            chain = CapabilityChain.walk(r.bytes(), r.bytes().length, VfioLayouts.RegionInfo.SIZE,
+                    Integer.toUnsignedLong(b.getInt(VfioLayouts.RegionInfo.CAP_OFFSET)));
+        }
+        problems.addAll(chain.problems());
+        List<RegionCapability> caps = new ArrayList<>();
+        for (RawCapability c : chain.capabilities()) {
+            caps.add(RegionCapability.decode(c));
+        }
+        return new RegionInfo(index, flags, b.getLong(VfioLayouts.RegionInfo.REGION_SIZE),
+                b.getLong(VfioLayouts.RegionInfo.OFFSET), caps, problems);
+    }
+
+    /** The info of every region index below {@link DeviceInfo#numRegions()}. */
+    public List<RegionInfo> regions() {
+        List<RegionInfo> out = new ArrayList<>();
+        for (int i = 0; i < info().numRegions(); i++) {
+            out.add(regionInfo(i));
+        }
+        return out;
+    }
+
+    /** Access to region {@code index} (queries its info). */
+    public VfioRegion region(int index) {
+        return new VfioRegion(fd, regionInfo(index));
+    }
+
+    /** {@code VFIO_DEVICE_GET_IRQ_INFO} for {@code index}. */
+    public IrqInfo irqInfo(int index) {
+        com.sun.jna.Memory m = new com.sun.jna.Memory(VfioLayouts.IrqInfo.SIZE);
+        m.clear();
+        m.setInt(VfioLayouts.IrqInfo.ARGSZ, VfioLayouts.IrqInfo.SIZE);
+        m.setInt(VfioLayouts.IrqInfo.INDEX, index);
+        int r = fd.ioctlRaw(VfioIoctls.VFIO_DEVICE_GET_IRQ_INFO, m);
+        if (r < 0) {
+            throw new SyscallException("ioctl", fd.name(), VfioIoctls.VFIO_DEVICE_GET_IRQ_INFO.name(), -r,
+                    "IRQ index " + index + " (" + PciIrqs.name(index) + ")");
+        }
+        return new IrqInfo(m.getInt(VfioLayouts.IrqInfo.INDEX), m.getInt(VfioLayouts.IrqInfo.FLAGS),
+                m.getInt(VfioLayouts.IrqInfo.COUNT));
+    }
+
+    /** The info of every IRQ index below {@link DeviceInfo#numIrqs()}. */
+    public List<IrqInfo> irqInfos() {
+        List<IrqInfo> out = new ArrayList<>();
+        for (int i = 0; i < info().numIrqs(); i++) {
+            out.add(irqInfo(i));
+        }
+        return out;
+    }
+
+    /** SET_IRQS operations on this device. */
+    public IrqControl irqs() {
+        return irqs;
+    }
+
+    /** {@code VFIO_DEVICE_RESET} (function-level or whatever reset the kernel has for the device). */
+    public void reset() {
+        fd.ioctl(VfioIoctls.VFIO_DEVICE_RESET, 0L);
+    }
+
+    /** {@code VFIO_DEVICE_GET_PCI_HOT_RESET_INFO}: the devices a hot reset would also reset, with their groups. */
+    public HotResetInfo hotResetInfo() {
+        return PciHotReset.query(fd);
+    }
+
+    /**
+     * {@code VFIO_DEVICE_PCI_HOT_RESET}, passing the fds of the affected groups. This device's group is always
+     * included; {@code otherGroups} supplies the rest.
+     *
+     * @throws org.vfio4j.vfio.errors.HotResetRefusedException before the ioctl when an affected group isn't among them
+     */
+    public void hotReset(Collection<VfioGroup> otherGroups) {
+        Map<Integer, FileDescriptor> owned = new LinkedHashMap<>();
+        owned.put(group.id(), group.descriptor());
+        for (VfioGroup g : otherGroups) {
+            owned.put(g.id(), g.descriptor());
+        }
+        PciHotReset.reset(fd, hotResetInfo(), owned);
+    }
+
+    /** True once closed. */
+    public boolean isClosed() {
+        return fd.isClosed();
+    }
+
+    /** Closes the device fd; idempotent. */
+    @Override
+    public void close() {
+        if (!fd.isClosed()) {
+            try {
+                fd.close();
+            } finally {
+                group.forget(this);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "vfio device " + name + " (group " + group.id() + ")";
+    }
+}

@@ -1,0 +1,178 @@
+package org.vfio4j.vfio.region;
+
+import com.sun.jna.Memory;
+import java.util.ArrayList;
+import java.util.List;
+import org.vfio4j.core.sys.Errno;
+import org.vfio4j.core.sys.FileDescriptor;
+import org.vfio4j.core.sys.Linux;
+import org.vfio4j.core.sys.MemoryMapping;
+import org.vfio4j.core.sys.SyscallException;
+import org.vfio4j.vfio.errors.VfioException;
+
+/**
+ * Access to one region of a VFIO device: pread/pwrite on the device fd at the region's offset, at any size and
+ * offset the region allows, and mmap of the whole region or of its sparse areas. It doesn't own the device fd; the
+ * mappings it creates are owned by the caller.
+ */
+public final class VfioRegion {
+    private final FileDescriptor device;
+    private final RegionInfo info;
+
+    /**
+     * @param device the device fd (not owned)
+     * @param info the region's info, from {@code VFIO_DEVICE_GET_REGION_INFO} on that device
+     */
+    public VfioRegion(FileDescriptor device, RegionInfo info) {
+        this.device = device;
+        this.info = info;
+    }
+
+    /** The region's info. */
+    public RegionInfo info() {
+        return info;
+    }
+
+    /** The region's size. */
+    public long size() {
+        return info.size();
+    }
+
+    private String where(long offset, long count) {
+        return String.format("region %s offset 0x%x size %d", info.name(), offset, count);
+    }
+
+    private void check(long offset, long count, boolean write) {
+        if (write ? !info.writable() : !info.readable()) {
+            throw new VfioException(device.name() + ": region " + info.name() + " does not support "
+                    + (write ? "write" : "read"));
+        }
+        if (offset < 0 || count < 0 || offset > info.size() - count) {
+            throw new VfioException(String.format("%s: access at offset 0x%x size %d is outside region %s (size 0x%x)",
+                    device.name(), offset, count, info.name(), info.size()));
+        }
+    }
+
+    /** Reads {@code count} bytes at {@code offset} of the region into {@code dst[dstOffset..]}. */
+    public void read(long offset, byte[] dst, int dstOffset, int count) {
+        check(offset, count, false);
+        if (count == 0) {
+            return;
+        }
+        Memory m = new Memory(count);
+        long r = device.preadRaw(m, count, info.offset() + offset);
+        if (r != count) {
+            throw new SyscallException("pread", device.name(), null, r < 0 ? (int) -r : Errno.EIO,
+                    where(offset, count) + (r >= 0 ? ", short read " + r : ""));
+        }
+        m.read(0, dst, dstOffset, count);
+    }
+
+    /** Writes {@code count} bytes from {@code src[srcOffset..]} at {@code offset} of the region. */
+    public void write(long offset, byte[] src, int srcOffset, int count) {
+        check(offset, count, true);
+        if (count == 0) {
+            return;
+        }
+        Memory m = new Memory(count);
+        m.write(0, src, srcOffset, count);
+        long r = device.pwriteRaw(m, count, info.offset() + offset);
+        if (r != count) {
+            throw new SyscallException("pwrite", device.name(), null, r < 0 ? (int) -r : Errno.EIO,
+                    where(offset, count) + (r >= 0 ? ", short write " + r : ""));
+        }
+    }
+
+    /**
+     * Reads a little-endian value of {@code size} bytes (1, 2, 4 or 8) at {@code offset}, zero-extended. One pread of
+     * exactly that size, which is what device registers need.
+     */
+    public long read(long offset, int size) {
+        checkSize(size);
+        byte[] b = new byte[size];
+        read(offset, b, 0, size);
+        long v = 0;
+        for (int i = size - 1; i >= 0; i--) {
+            v = (v << 8) | (b[i] & 0xff);
+        }
+        return v;
+    }
+
+    /** Writes the low {@code size} bytes (1, 2, 4 or 8) of {@code value}, little-endian, in one pwrite. */
+    public void write(long offset, int size, long value) {
+        checkSize(size);
+        byte[] b = new byte[size];
+        for (int i = 0; i < size; i++) {
+            b[i] = (byte) (value >>> (8 * i));
+        }
+        write(offset, b, 0, size);
+    }
+
+    private static void checkSize(int size) {
+        if (size != 1 && size != 2 && size != 4 && size != 8) {
+            throw new IllegalArgumentException("access size must be 1, 2, 4 or 8: " + size);
+        }
+    }
+
+    /**
+     * Maps {@code size} bytes at {@code offset} of the region. The range must lie inside one of
+     * {@link RegionInfo#mmapAreas()} and be page aligned. Protection follows the region's read/write flags.
+     */
+    public MemoryMapping mmap(long offset, long size) {
+        if (!info.mmappable()) {
+            throw new VfioException(device.name() + ": region " + info.name() + " does not support mmap");
+        }
+        if (size <= 0 || (offset & (Linux.PAGE_SIZE - 1)) != 0 || (size & (Linux.PAGE_SIZE - 1)) != 0) {
+            throw new VfioException(String.format("%s: mmap of region %s at 0x%x size 0x%x is not page aligned",
+                    device.name(), info.name(), offset, size));
+        }
+        boolean inside = false;
+        for (SparseArea a : info.mmapAreas()) {
+            if (offset >= a.offset() && size <= a.size() && offset - a.offset() <= a.size() - size) {
+                inside = true;
+                break;
+            }
+        }
+        if (!inside) {
+            throw new VfioException(String.format("%s: mmap of region %s at 0x%x size 0x%x is outside its mmap areas %s",
+                    device.name(), info.name(), offset, size, info.mmapAreas()));
+        }
+        int prot = (info.readable() ? Linux.PROT_READ : 0) | (info.writable() ? Linux.PROT_WRITE : 0);
+        return device.mmap(info.offset() + offset, size, prot);
+    }
+
+    /** Maps one sparse area (or the whole-region area of {@link RegionInfo#mmapAreas()}). */
+    public MemoryMapping mmap(SparseArea area) {
+        return mmap(area.offset(), area.size());
+    }
+
+    /**
+     * Maps every mmap area of the region: the sparse areas, or the whole region. Empty when the region can't be
+     * mmapped. If one fails, those already made are unmapped before the exception propagates.
+     */
+    public List<MemoryMapping> mmapAll() {
+        List<MemoryMapping> out = new ArrayList<>();
+        try {
+            for (SparseArea a : info.mmapAreas()) {
+                if (a.size() > 0) {
+                    out.add(mmap(a));
+                }
+            }
+            return out;
+        } catch (RuntimeException e) {
+            for (MemoryMapping m : out) {
+                try {
+                    m.close();
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return device.name() + " " + info;
+    }
+}
