@@ -47,6 +47,14 @@ final class LinuxSyscalls implements Syscalls {
         static native long write(int fd, Pointer buf, long count) throws LastErrorException;
 
         static native int poll(Pointer fds, long nfds, int timeout) throws LastErrorException;
+
+        static native int gettid();
+
+        static native int getpid();
+
+        static native int tgkill(int tgid, int tid, int sig) throws LastErrorException;
+
+        static native int sigaction(int sig, Pointer act, Pointer oldact) throws LastErrorException;
     }
 
     @Override
@@ -152,6 +160,34 @@ final class LinuxSyscalls implements Syscalls {
     public int poll(Pointer fds, int nfds, int timeoutMillis) {
         try {
             return Libc.poll(fds, nfds, timeoutMillis);
+        } catch (LastErrorException e) {
+            return -e.getErrorCode();
+        }
+    }
+
+    @Override
+    public int gettid() {
+        return Libc.gettid();
+    }
+
+    @Override
+    public int getpid() {
+        return Libc.getpid();
+    }
+
+    @Override
+    public int tgkill(int tgid, int tid, int signal) {
+        try {
+            return Libc.tgkill(tgid, tid, signal);
+        } catch (LastErrorException e) {
+            return -e.getErrorCode();
+        }
+    }
+
+    @Override
+    public int sigaction(int signal, Pointer action, Pointer oldAction) {
+        try {
+            return Libc.sigaction(signal, action, oldAction);
         } catch (LastErrorException e) {
             return -e.getErrorCode();
         }

@@ -49,6 +49,32 @@ public interface Syscalls {
     /** {@code poll(2)} over an array of {@code struct pollfd}. Returns the ready count or {@code -errno}. */
     int poll(Pointer fds, int nfds, int timeoutMillis);
 
+    /** {@code gettid(2)}: the calling thread's kernel id, for {@link #tgkill}. Fakes without threads answer ENOSYS. */
+    default int gettid() {
+        return -Errno.ENOSYS;
+    }
+
+    /** {@code getpid(2)}. */
+    default int getpid() {
+        return -Errno.ENOSYS;
+    }
+
+    /**
+     * {@code tgkill(2)}: sends {@code signal} to one thread. KVM uses it to kick a vCPU thread out of KVM_RUN.
+     * Returns 0 or {@code -errno}.
+     */
+    default int tgkill(int tgid, int tid, int signal) {
+        return -Errno.ENOSYS;
+    }
+
+    /**
+     * {@code sigaction(2)} over glibc's {@code struct sigaction} (x86-64: handler at 0, mask at 8, flags at 136,
+     * restorer at 144, 152 bytes). {@code oldAction} may be null. Returns 0 or {@code -errno}.
+     */
+    default int sigaction(int signal, Pointer action, Pointer oldAction) {
+        return -Errno.ENOSYS;
+    }
+
     /** The real implementation: libc through JNA direct mapping. */
     static Syscalls linux() {
         return LinuxSyscalls.INSTANCE;

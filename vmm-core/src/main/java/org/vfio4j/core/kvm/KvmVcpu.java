@@ -1,0 +1,113 @@
+package org.vfio4j.core.kvm;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.vfio4j.core.sys.FileDescriptor;
+import org.vfio4j.core.sys.Linux;
+import org.vfio4j.core.sys.MemoryMapping;
+
+/**
+ * A KVM vCPU: its fd, its mmapped {@code kvm_run} page, and thin wrappers over KVM_RUN and the register ioctls. The
+ * run loop lives in {@link VcpuThread}. {@link #close()} unmaps the page and closes the fd, once; the caller stops
+ * the vCPU's thread first.
+ */
+public final class KvmVcpu implements AutoCloseable {
+    private final KvmVm vm;
+    private final int id;
+    private final FileDescriptor fd;
+    private final MemoryMapping run;
+    private final Pointer runPage;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    KvmVcpu(KvmVm vm, int id, FileDescriptor fd) {
+        this.vm = vm;
+        this.id = id;
+        this.fd = fd;
+        try {
+            this.run = fd.mmap(0, vm.kvm().vcpuMmapSize(), Linux.PROT_READ | Linux.PROT_WRITE);
+        } catch (RuntimeException e) {
+            fd.close();
+            throw e;
+        }
+        this.runPage = run.pointer();
+    }
+
+    /** The vCPU id (also its initial APIC id). */
+    public int id() {
+        return id;
+    }
+
+    public KvmVm vm() {
+        return vm;
+    }
+
+    public FileDescriptor fd() {
+        return fd;
+    }
+
+    /** The {@code kvm_run} page; offsets in {@link KvmAbi.Run}. Valid until {@link #close()}. */
+    public Pointer runPage() {
+        return runPage;
+    }
+
+    /** KVM_RUN once; returns 0, or {@code -errno} (EINTR when a signal or immediate_exit stopped it). */
+    public int runOnce() {
+        return fd.ioctlRaw(KvmAbi.KVM_RUN, 0L);
+    }
+
+    /** {@code kvm_run.exit_reason} after {@link #runOnce()}. */
+    public int exitReason() {
+        return runPage.getInt(KvmAbi.Run.EXIT_REASON);
+    }
+
+    /** Sets {@code kvm_run.immediate_exit}: while set, KVM_RUN returns EINTR at once instead of entering the guest. */
+    public void immediateExit(boolean on) {
+        runPage.setByte(KvmAbi.Run.IMMEDIATE_EXIT, (byte) (on ? 1 : 0));
+    }
+
+    /** KVM_GET_REGS. */
+    public Registers registers() {
+        Memory buf = new Memory(KvmAbi.Sizes.REGS);
+        fd.ioctl(KvmAbi.KVM_GET_REGS, buf);
+        Registers r = new Registers();
+        buf.read(0, r.values, 0, r.values.length);
+        return r;
+    }
+
+    /** KVM_SET_REGS. */
+    public void setRegisters(Registers regs) {
+        Memory buf = new Memory(KvmAbi.Sizes.REGS);
+        buf.write(0, regs.values, 0, regs.values.length);
+        fd.ioctl(KvmAbi.KVM_SET_REGS, buf);
+    }
+
+    /** KVM_GET_SREGS. */
+    public SpecialRegisters specialRegisters() {
+        SpecialRegisters s = new SpecialRegisters();
+        fd.ioctl(KvmAbi.KVM_GET_SREGS, s.buf);
+        return s;
+    }
+
+    /** KVM_SET_SREGS. */
+    public void setSpecialRegisters(SpecialRegisters sregs) {
+        fd.ioctl(KvmAbi.KVM_SET_SREGS, sregs.buf);
+    }
+
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            try {
+                run.close();
+            } finally {
+                fd.close();
+                vm.forget(this);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "vcpu " + id + " of " + vm;
+    }
+}

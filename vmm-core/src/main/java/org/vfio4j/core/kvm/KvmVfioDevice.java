@@ -1,0 +1,60 @@
+package org.vfio4j.core.kvm;
+
+import com.sun.jna.Memory;
+import org.vfio4j.core.sys.FileDescriptor;
+import org.vfio4j.core.sys.SyscallException;
+
+/**
+ * The KVM-VFIO pseudo device (KVM_DEV_TYPE_VFIO). Telling KVM which VFIO groups the VM uses lets it handle
+ * non-coherent DMA (WBINVD) and hand the group to architecture code. vfio-passthrough calls {@link #addGroup} with
+ * its group fd after attaching the group, and {@link #removeGroup} before releasing it. Installed headers (Linux 6.1)
+ * name the attribute group KVM_DEV_VFIO_GROUP; newer kernels call the same values KVM_DEV_VFIO_FILE.
+ */
+public final class KvmVfioDevice implements AutoCloseable {
+    private final FileDescriptor fd;
+
+    private KvmVfioDevice(FileDescriptor fd) {
+        this.fd = fd;
+    }
+
+    /** KVM_CREATE_DEVICE with KVM_DEV_TYPE_VFIO on {@code vm}. */
+    public static KvmVfioDevice create(KvmVm vm) {
+        return new KvmVfioDevice(vm.createDevice(KvmAbi.KVM_DEV_TYPE_VFIO, "kvm-vfio device of " + vm));
+    }
+
+    /** KVM_DEV_VFIO_GROUP_ADD: the VM now uses the VFIO group open as {@code groupFd}. */
+    public void addGroup(int groupFd) {
+        setAttr(KvmAbi.KVM_DEV_VFIO_GROUP_ADD, groupFd, "KVM_DEV_VFIO_GROUP_ADD");
+    }
+
+    /** KVM_DEV_VFIO_GROUP_DEL: the VM no longer uses the group. */
+    public void removeGroup(int groupFd) {
+        setAttr(KvmAbi.KVM_DEV_VFIO_GROUP_DEL, groupFd, "KVM_DEV_VFIO_GROUP_DEL");
+    }
+
+    private void setAttr(int attr, int groupFd, String what) {
+        Memory value = new Memory(4);
+        value.setInt(0, groupFd);
+        Memory arg = new Memory(KvmAbi.Sizes.DEVICE_ATTR);
+        arg.clear();
+        arg.setInt(KvmAbi.Device.ATTR_GROUP, KvmAbi.KVM_DEV_VFIO_GROUP);
+        arg.setLong(KvmAbi.Device.ATTR_ATTR, attr);
+        arg.setPointer(KvmAbi.Device.ATTR_ADDR, value);
+        int r = fd.ioctlRaw(KvmAbi.KVM_SET_DEVICE_ATTR, arg);
+        if (r < 0) {
+            throw new SyscallException("ioctl", fd.name(), KvmAbi.KVM_SET_DEVICE_ATTR.name(), -r,
+                    what + " group fd " + groupFd);
+        }
+    }
+
+    /** The device fd. */
+    public FileDescriptor fd() {
+        return fd;
+    }
+
+    /** Closes the device fd (KVM keeps the device itself until the VM goes). Idempotent. */
+    @Override
+    public void close() {
+        fd.close();
+    }
+}

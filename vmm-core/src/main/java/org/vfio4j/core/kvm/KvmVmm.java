@@ -1,0 +1,159 @@
+package org.vfio4j.core.kvm;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.vfio4j.core.Vmm;
+import org.vfio4j.core.bus.TrapBus;
+import org.vfio4j.core.irq.InterruptController;
+import org.vfio4j.core.sys.Syscalls;
+
+/**
+ * The {@link Vmm} SPI over KVM: one VM with guest RAM in memslots, device memory in memslots, MMIO and port-I/O trap
+ * buses fed by the vCPU run loops, and interrupts through the in-kernel irqchip. It owns every native resource it
+ * makes; {@link #close()} stops the vCPU threads, then releases vCPUs, memslots, irqfds, RAM, the VM and /dev/kvm.
+ */
+public final class KvmVmm implements Vmm, AutoCloseable {
+
+    /**
+     * How to build the VM.
+     *
+     * @param irqchip create the in-kernel PIC/IOAPIC/LAPIC (needed for interrupts; without it HLT exits to the
+     *     run loop, which ends)
+     */
+    public record Config(boolean irqchip) {
+        /** The usual setup: in-kernel irqchip. */
+        public static Config defaults() {
+            return new Config(true);
+        }
+    }
+
+    private final Kvm kvm;
+    private final KvmVm vm;
+    private final KvmGuestMemory guestMemory;
+    private final KvmDeviceMemoryMapper deviceMemory;
+    private final TrapBus mmio = new TrapBus("mmio");
+    private final TrapBus pio = new TrapBus("pio");
+    private final KvmInterruptController interrupts;
+    private final List<VcpuThread> threads = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private KvmVmm(Kvm kvm, KvmVm vm, boolean irqchip) {
+        this.kvm = kvm;
+        this.vm = vm;
+        this.guestMemory = new KvmGuestMemory(vm);
+        this.deviceMemory = new KvmDeviceMemoryMapper(vm);
+        this.interrupts = irqchip ? new KvmInterruptController(vm) : null;
+    }
+
+    /** Opens /dev/kvm and creates the VM: irqchip (if asked), TSS and identity-map pages for real-mode code. */
+    public static KvmVmm create(Syscalls sys, Config config) {
+        Kvm kvm = Kvm.open(sys);
+        KvmVm vm = null;
+        try {
+            vm = kvm.createVm();
+            if (config.irqchip()) {
+                vm.createIrqchip();
+            }
+            if (vm.checkExtension(KvmAbi.Cap.SET_TSS_ADDR) > 0) {
+                vm.setTssAddress(KvmVm.DEFAULT_TSS_ADDRESS);
+            }
+            if (vm.checkExtension(KvmAbi.Cap.SET_IDENTITY_MAP_ADDR) > 0) {
+                vm.setIdentityMapAddress(KvmVm.DEFAULT_IDENTITY_MAP_ADDRESS);
+            }
+            return new KvmVmm(kvm, vm, config.irqchip());
+        } catch (RuntimeException e) {
+            if (vm != null) {
+                vm.close();
+            }
+            kvm.close();
+            throw e;
+        }
+    }
+
+    /** The KVM VM, for what the SPI does not cover (ioeventfds, register access). */
+    public KvmVm vm() {
+        return vm;
+    }
+
+    /** /dev/kvm. */
+    public Kvm kvm() {
+        return kvm;
+    }
+
+    @Override
+    public KvmGuestMemory guestMemory() {
+        return guestMemory;
+    }
+
+    @Override
+    public KvmDeviceMemoryMapper deviceMemory() {
+        return deviceMemory;
+    }
+
+    @Override
+    public TrapBus mmioBus() {
+        return mmio;
+    }
+
+    @Override
+    public TrapBus pioBus() {
+        return pio;
+    }
+
+    /**
+     * The in-kernel irqchip's controller.
+     *
+     * @throws IllegalStateException when the VM was made without irqchip
+     */
+    @Override
+    public InterruptController interrupts() {
+        if (interrupts == null) {
+            throw new IllegalStateException(vm + " was created without an in-kernel irqchip");
+        }
+        return interrupts;
+    }
+
+    /** Creates vCPU {@code id}. Set its registers (see {@link GuestStart}) before {@link #start}. */
+    public KvmVcpu createVcpu(int id) {
+        return vm.createVcpu(id);
+    }
+
+    /** Starts the run loop of {@code vcpu} on its own thread, dispatching exits to this VMM's trap buses. */
+    public VcpuThread start(KvmVcpu vcpu) {
+        VcpuThread t = new VcpuThread(vcpu, pio, mmio);
+        threads.add(t);
+        return t.start();
+    }
+
+    /** The run loops started so far. */
+    public List<VcpuThread> vcpuThreads() {
+        return new ArrayList<>(threads);
+    }
+
+    /** Creates the KVM-VFIO device of this VM. The caller owns (closes) it. */
+    public KvmVfioDevice createVfioDevice() {
+        return KvmVfioDevice.create(vm);
+    }
+
+    /** Stops every vCPU and releases everything. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            for (VcpuThread t : threads) {
+                t.stop();
+            }
+            guestMemory.close();
+        } finally {
+            try {
+                vm.close();
+            } finally {
+                kvm.close();
+            }
+        }
+    }
+}

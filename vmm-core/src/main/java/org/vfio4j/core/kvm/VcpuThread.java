@@ -1,0 +1,282 @@
+package org.vfio4j.core.kvm;
+
+import com.sun.jna.Pointer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vfio4j.core.bus.TrapBus;
+import org.vfio4j.core.sys.Errno;
+import org.vfio4j.core.sys.Syscalls;
+
+/**
+ * Runs one vCPU on its own thread: KVM_RUN in a loop, dispatching port I/O and MMIO exits to the trap buses and
+ * counting every exit by reason. The loop ends on HLT (without in-kernel irqchip), SHUTDOWN, FAIL_ENTRY,
+ * INTERNAL_ERROR, an unhandled exit, or {@link #stop()}; {@link #stopped()} tells why.
+ *
+ * <p>{@link #stop()} sets {@code immediate_exit}, then signals the thread ({@link VcpuKicker}) until it leaves, and
+ * joins it.
+ */
+public final class VcpuThread implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(VcpuThread.class);
+
+    private final KvmVcpu vcpu;
+    private final TrapBus pio;
+    private final TrapBus mmio;
+    private final Syscalls sys;
+    private final Thread thread;
+    private final AtomicLongArray exits = new AtomicLongArray(KvmAbi.Exit.COUNT);
+    private final CompletableFuture<VcpuStop> stopped = new CompletableFuture<>();
+    private final CompletableFuture<Integer> tid = new CompletableFuture<>();
+    private volatile boolean stopRequested;
+
+    /** Prepares (does not start) the run loop of {@code vcpu} over the given buses. */
+    public VcpuThread(KvmVcpu vcpu, TrapBus pio, TrapBus mmio) {
+        this.vcpu = vcpu;
+        this.pio = pio;
+        this.mmio = mmio;
+        this.sys = vcpu.vm().syscalls();
+        VcpuKicker.install(sys);
+        this.thread = new Thread(this::loop, "vcpu-" + vcpu.id());
+        thread.setDaemon(true);
+    }
+
+    /** Starts the thread. */
+    public VcpuThread start() {
+        thread.start();
+        return this;
+    }
+
+    public KvmVcpu vcpu() {
+        return vcpu;
+    }
+
+    /** Completes when the loop ends, with the reason. */
+    public CompletableFuture<VcpuStop> stopped() {
+        return stopped;
+    }
+
+    /** How many exits with {@code reason} ({@link KvmAbi.Exit}) this vCPU has taken. */
+    public long exitCount(int reason) {
+        return exits.get(Math.min(Math.max(reason, 0), KvmAbi.Exit.COUNT - 1));
+    }
+
+    /** Exit counts by reason name, non-zero ones only, in reason order. */
+    public Map<String, Long> exitCounts() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (int i = 0; i < exits.length(); i++) {
+            long n = exits.get(i);
+            if (n != 0) {
+                out.put(KvmAbi.Exit.name(i), n);
+            }
+        }
+        return out;
+    }
+
+    private void loop() {
+        tid.complete(sys.gettid());
+        VcpuStop stop;
+        try {
+            stop = runUntilStop();
+        } catch (RuntimeException | Error e) {
+            LOG.error("vcpu {}: run loop failed", vcpu.id(), e);
+            stop = new VcpuStop(VcpuStop.Cause.ERROR, -1, "vcpu " + vcpu.id() + ": " + e);
+        }
+        if (stop.isFailure()) {
+            LOG.error("vcpu {} stopped: {} {}", vcpu.id(), stop.cause(), stop.detail());
+        } else {
+            LOG.debug("vcpu {} stopped: {} {}", vcpu.id(), stop.cause(), stop.detail());
+        }
+        stopped.complete(stop);
+    }
+
+    private VcpuStop runUntilStop() {
+        Pointer run = vcpu.runPage();
+        while (true) {
+            if (stopRequested) {
+                return new VcpuStop(VcpuStop.Cause.REQUESTED, -1, "stop requested");
+            }
+            int r = vcpu.runOnce();
+            if (r < 0) {
+                if (-r == Errno.EINTR || -r == Errno.EAGAIN) {
+                    exits.incrementAndGet(KvmAbi.Exit.INTR);
+                    continue;
+                }
+                return new VcpuStop(VcpuStop.Cause.ERROR, -1, String.format("vcpu %d: KVM_RUN failed: %s (%d)",
+                        vcpu.id(), Errno.name(-r), -r));
+            }
+            int reason = run.getInt(KvmAbi.Run.EXIT_REASON);
+            exits.incrementAndGet(Math.min(Math.max(reason, 0), KvmAbi.Exit.COUNT - 1));
+            switch (reason) {
+                case KvmAbi.Exit.IO -> handleIo(run);
+                case KvmAbi.Exit.MMIO -> handleMmio(run);
+                case KvmAbi.Exit.INTR, KvmAbi.Exit.IRQ_WINDOW_OPEN -> {
+                }
+                case KvmAbi.Exit.HLT -> {
+                    return new VcpuStop(VcpuStop.Cause.HALTED, reason, "vcpu " + vcpu.id() + " halted");
+                }
+                case KvmAbi.Exit.SHUTDOWN -> {
+                    return new VcpuStop(VcpuStop.Cause.SHUTDOWN, reason, "vcpu " + vcpu.id()
+                            + ": shutdown (triple fault) at " + safeRegisters());
+                }
+                case KvmAbi.Exit.SYSTEM_EVENT -> {
+                    return new VcpuStop(VcpuStop.Cause.SYSTEM_EVENT, reason, "vcpu " + vcpu.id()
+                            + ": system event type " + run.getInt(KvmAbi.Run.SYSTEM_EVENT_TYPE));
+                }
+                case KvmAbi.Exit.FAIL_ENTRY -> {
+                    return new VcpuStop(VcpuStop.Cause.FAIL_ENTRY, reason, String.format(
+                            "vcpu %d: KVM_EXIT_FAIL_ENTRY, hardware entry failure reason 0x%x on cpu %d (%s)",
+                            vcpu.id(), run.getLong(KvmAbi.Run.FAIL_ENTRY_REASON),
+                            run.getInt(KvmAbi.Run.FAIL_ENTRY_CPU), safeRegisters()));
+                }
+                case KvmAbi.Exit.INTERNAL_ERROR -> {
+                    return new VcpuStop(VcpuStop.Cause.INTERNAL_ERROR, reason, internalError(run));
+                }
+                default -> {
+                    return new VcpuStop(VcpuStop.Cause.UNHANDLED_EXIT, reason, String.format(
+                            "vcpu %d: unhandled exit KVM_EXIT_%s (%d) at %s", vcpu.id(), KvmAbi.Exit.name(reason),
+                            reason, safeRegisters()));
+                }
+            }
+        }
+    }
+
+    private String internalError(Pointer run) {
+        int suberror = run.getInt(KvmAbi.Run.INTERNAL_SUBERROR);
+        int ndata = Math.min(run.getInt(KvmAbi.Run.INTERNAL_NDATA), 16);
+        StringBuilder sb = new StringBuilder(String.format("vcpu %d: KVM_EXIT_INTERNAL_ERROR suberror %d (%s)",
+                vcpu.id(), suberror, switch (suberror) {
+                    case 1 -> "EMULATION";
+                    case 2 -> "SIMUL_EX";
+                    case 3 -> "DELIVERY_EV";
+                    case 4 -> "UNEXPECTED_EXIT_REASON";
+                    default -> "unknown";
+                }));
+        sb.append(", data [");
+        for (int i = 0; i < ndata; i++) {
+            sb.append(i == 0 ? "" : " ").append(String.format("0x%x", run.getLong(KvmAbi.Run.INTERNAL_DATA + 8L * i)));
+        }
+        return sb.append("] at ").append(safeRegisters()).toString();
+    }
+
+    private String safeRegisters() {
+        try {
+            return vcpu.registers().toString();
+        } catch (RuntimeException e) {
+            return "(registers unavailable: " + e.getMessage() + ")";
+        }
+    }
+
+    /**
+     * One KVM_EXIT_IO: {@code count} accesses of {@code size} bytes at one port (count > 1 for REP INS/OUTS), the
+     * data laid out back to back at {@code data_offset} in the kvm_run page.
+     */
+    private void handleIo(Pointer run) {
+        boolean out = run.getByte(KvmAbi.Run.IO_DIRECTION) == KvmAbi.KVM_EXIT_IO_OUT;
+        int size = run.getByte(KvmAbi.Run.IO_SIZE);
+        int port = run.getShort(KvmAbi.Run.IO_PORT) & 0xffff;
+        int count = run.getInt(KvmAbi.Run.IO_COUNT);
+        long dataOffset = run.getLong(KvmAbi.Run.IO_DATA_OFFSET);
+        for (int i = 0; i < count; i++) {
+            long at = dataOffset + (long) i * size;
+            if (out) {
+                pio.write(port, size, load(run, at, size));
+            } else {
+                store(run, at, size, pio.read(port, size));
+            }
+        }
+    }
+
+    private void handleMmio(Pointer run) {
+        long address = run.getLong(KvmAbi.Run.MMIO_PHYS_ADDR);
+        int len = run.getInt(KvmAbi.Run.MMIO_LEN);
+        boolean write = run.getByte(KvmAbi.Run.MMIO_IS_WRITE) != 0;
+        if (write) {
+            mmio.write(address, len, load(run, KvmAbi.Run.MMIO_DATA, len));
+        } else {
+            store(run, KvmAbi.Run.MMIO_DATA, len, mmio.read(address, len));
+        }
+    }
+
+    private static long load(Pointer p, long at, int size) {
+        return switch (size) {
+            case 1 -> p.getByte(at) & 0xffL;
+            case 2 -> p.getShort(at) & 0xffffL;
+            case 4 -> p.getInt(at) & 0xffffffffL;
+            case 8 -> p.getLong(at);
+            default -> {
+                long v = 0;
+                for (int i = 0; i < size; i++) {
+                    v |= (p.getByte(at + i) & 0xffL) << (8 * i);
+                }
+                yield v;
+            }
+        };
+    }
+
+    private static void store(Pointer p, long at, int size, long value) {
+        switch (size) {
+            case 1 -> p.setByte(at, (byte) value);
+            case 2 -> p.setShort(at, (short) value);
+            case 4 -> p.setInt(at, (int) value);
+            case 8 -> p.setLong(at, value);
+            default -> {
+                for (int i = 0; i < size; i++) {
+                    p.setByte(at + i, (byte) (value >>> (8 * i)));
+                }
+            }
+        }
+    }
+
+    /**
+     * Stops the loop and joins the thread: sets {@code immediate_exit} so the next KVM_RUN returns at once, and
+     * signals the thread until it has left (a vCPU blocked in an in-kernel HLT wakes on the signal). Idempotent;
+     * a thread never started is simply marked stopped.
+     */
+    public void stop() {
+        stopRequested = true;
+        if (!thread.isAlive()) {
+            if (!stopped.isDone() && thread.getState() == Thread.State.NEW) {
+                stopped.complete(new VcpuStop(VcpuStop.Cause.REQUESTED, -1, "never started"));
+            }
+            joinQuietly();
+            return;
+        }
+        vcpu.immediateExit(true);
+        int t;
+        try {
+            t = tid.get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("vcpu " + vcpu.id() + ": thread did not report its id", e);
+        }
+        boolean interrupted = false;
+        while (thread.isAlive()) {
+            VcpuKicker.kick(sys, t);
+            try {
+                thread.join(50);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void joinQuietly() {
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Same as {@link #stop()}. */
+    @Override
+    public void close() {
+        stop();
+    }
+}
