@@ -112,6 +112,8 @@ public final class SpecialRegisters {
 
     @Override
     public String toString() {
-        return String.format("cs=%s cr0=0x%x cr4=0x%x efer=0x%x", segment(KvmAbi.Sregs.CS), cr0(), cr4(), efer());
+        return String.format("cs=%s ss=%s ds=%s tr=%s ldt=%s cr0=0x%x cr4=0x%x efer=0x%x",
+                segment(KvmAbi.Sregs.CS), segment(KvmAbi.Sregs.SS), segment(KvmAbi.Sregs.DS),
+                segment(KvmAbi.Sregs.TR), segment(KvmAbi.Sregs.LDT), cr0(), cr4(), efer());
     }
 }

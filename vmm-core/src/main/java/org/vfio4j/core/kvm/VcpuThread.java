@@ -164,7 +164,7 @@ public final class VcpuThread implements AutoCloseable {
 
     private String safeRegisters() {
         try {
-            return vcpu.registers().toString();
+            return vcpu.registers() + " " + vcpu.specialRegisters();
         } catch (RuntimeException e) {
             return "(registers unavailable: " + e.getMessage() + ")";
         }
