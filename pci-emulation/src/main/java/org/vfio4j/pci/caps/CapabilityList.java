@@ -299,7 +299,7 @@ public final class CapabilityList {
                 int flags = off + 2 < STD_END ? cs.getByte(off + 2) : 0;
                 int type = (flags & PCI_EXP_FLAGS_TYPE) >> 4;
                 if ((flags & PCI_EXP_FLAGS_VERS) >= 2) {
-                    return PCI_CAP_EXP_ENDPOINT_SIZEOF_V2;
+                    return PCI_EXP_VER2_SIZEOF;
                 }
                 return type == PCI_EXP_TYPE_ROOT_PORT || type == 0xA ? 0x24 : 0x14;
             }

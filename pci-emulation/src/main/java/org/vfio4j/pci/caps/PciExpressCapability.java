@@ -55,7 +55,7 @@ public final class PciExpressCapability implements Capability {
 
     @Override
     public int length() {
-        return PCI_CAP_EXP_ENDPOINT_SIZEOF_V2;
+        return PCI_EXP_VER2_SIZEOF;
     }
 
     @Override

@@ -311,8 +311,10 @@ public final class PciRegisters {
     public static final int PCI_EXP_DEVCAP2 = 0x24;
     /** PCIe: device control 2. */
     public static final int PCI_EXP_DEVCTL2 = 0x28;
-    /** PCIe: size of a version 2 endpoint capability. */
-    public static final int PCI_CAP_EXP_ENDPOINT_SIZEOF_V2 = 0x3c;
+    /** PCIe: end of a version 2 endpoint's registers (through link status 2), as Linux defines it. */
+    public static final int PCI_CAP_EXP_ENDPOINT_SIZEOF_V2 = 0x32;
+    /** PCIe: the whole version 2 register block, through slot status 2 (0x3C bytes; QEMU's PCI_EXP_VER2_SIZEOF). */
+    public static final int PCI_EXP_VER2_SIZEOF = 0x3c;
     /** PCIe flags: capability version mask. */
     public static final int PCI_EXP_FLAGS_VERS = 0x000f;
     /** PCIe flags: device/port type mask (bits 7:4). */
