@@ -1,12 +1,17 @@
 package org.vfio4j.vfio;
 
 import com.google.inject.PrivateModule;
+import com.google.inject.Scopes;
+import jakarta.inject.Inject;
+import jakarta.inject.Provider;
 import org.vfio4j.core.sys.Syscalls;
 import org.vfio4j.vfio.sysfs.Sysfs;
 
 /**
- * Guice bindings for the VFIO layer. Private, so its {@link Syscalls} and {@link Sysfs} don't clash with bindings of
- * other modules; only {@link Vfio} is exposed.
+ * Guice bindings for the VFIO layer: exposes {@link Vfio} and nothing else. It binds no {@link Syscalls} key itself
+ * (a private binding of a key the parent also binds is a Guice error), so it composes with vmm-core's modules:
+ * either it carries its own seam ({@link #VfioModule()}, {@link #VfioModule(Syscalls, Sysfs)}), or it uses the
+ * {@code Syscalls} bound elsewhere in the injector ({@link #usingBoundSyscalls(Sysfs)}).
  */
 public final class VfioModule extends PrivateModule {
     private final Syscalls sys;
@@ -23,11 +28,39 @@ public final class VfioModule extends PrivateModule {
         this.sysfs = sysfs;
     }
 
+    private VfioModule(Sysfs sysfs) {
+        this.sys = null;
+        this.sysfs = sysfs;
+    }
+
+    /** Builds {@link Vfio} on the {@code Syscalls} another module binds, with the given sysfs view. */
+    public static VfioModule usingBoundSyscalls(Sysfs sysfs) {
+        return new VfioModule(sysfs);
+    }
+
     @Override
     protected void configure() {
-        bind(Syscalls.class).toInstance(sys);
-        bind(Sysfs.class).toInstance(sysfs);
-        bind(Vfio.class);
+        if (sys != null) {
+            bind(Vfio.class).toInstance(new Vfio(sys, sysfs));
+        } else {
+            bind(Vfio.class).toProvider(new FromInjector(sysfs)).in(Scopes.SINGLETON);
+        }
         expose(Vfio.class);
+    }
+
+    /** Makes a {@link Vfio} from the injector's {@code Syscalls}. */
+    private static final class FromInjector implements Provider<Vfio> {
+        private final Sysfs sysfs;
+        @Inject
+        private Syscalls sys;
+
+        FromInjector(Sysfs sysfs) {
+            this.sysfs = sysfs;
+        }
+
+        @Override
+        public Vfio get() {
+            return new Vfio(sys, sysfs);
+        }
     }
 }
