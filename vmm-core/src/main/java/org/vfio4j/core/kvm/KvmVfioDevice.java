@@ -19,7 +19,7 @@ public final class KvmVfioDevice implements AutoCloseable {
 
     /** KVM_CREATE_DEVICE with KVM_DEV_TYPE_VFIO on {@code vm}. */
     public static KvmVfioDevice create(KvmVm vm) {
-        return new KvmVfioDevice(vm.createDevice(KvmAbi.KVM_DEV_TYPE_VFIO, "kvm-vfio device of " + vm));
+        return new KvmVfioDevice(vm.createDevice(KvmAbi.KVM_DEV_TYPE_VFIO, "kvm-vfio device of " + vm.fd().name()));
     }
 
     /** KVM_DEV_VFIO_GROUP_ADD: the VM now uses the VFIO group open as {@code groupFd}. */
