@@ -13,7 +13,9 @@ import org.vfio4j.pci.config.ConfigSpace;
  *
  * <p>Constructing one parses whatever chains the image already holds, walking them the way Linux does (status bit
  * {@code CAP_LIST}, pointers masked to dword alignment, a bounded number of hops, stopping at a loop), so a chain
- * copied from a physical function is the starting point. Then:
+ * copied from a physical function is the starting point. A parsed capability spans what the spec gives its id
+ * (for the ids whose size is known) but never past the next capability; otherwise up to the next one (as QEMU's
+ * vfio-pci sizes them). Then:
  * <ul>
  *   <li>{@link #add} / {@link #addExtended} place an emulated capability in free space and link it at the tail;</li>
  *   <li>{@link #hide} / {@link #hideExtended} unlink a capability so a guest walking the list never finds it, and
@@ -266,7 +268,9 @@ public final class CapabilityList {
         for (int k = 0; k < offsets.size(); k++) {
             int off = offsets.get(k);
             int h = headers.get(k);
-            int len = nextAbove(all, off, PCI_CFG_SPACE_EXP_SIZE) - off;
+            int gap = nextAbove(all, off, PCI_CFG_SPACE_EXP_SIZE) - off;
+            int known = knownExtendedLength(extCapId(h), off);
+            int len = known > 0 ? Math.min(known, gap) : gap;
             extended.add(new CapabilityEntry.Extended(extCapId(h), extCapVersion(h), off, len));
         }
     }
@@ -302,6 +306,26 @@ public final class CapabilityList {
                     return PCI_EXP_VER2_SIZEOF;
                 }
                 return type == PCI_EXP_TYPE_ROOT_PORT || type == 0xA ? 0x24 : 0x14;
+            }
+            default:
+                return 0;
+        }
+    }
+
+    /** The size the spec gives an extended capability, or 0 when it cannot be told from its registers. */
+    private int knownExtendedLength(int id, int off) {
+        switch (id) {
+            case PCI_EXT_CAP_ID_DSN:
+                return 12;
+            case PCI_EXT_CAP_ID_ARI:
+                return 8;
+            case PCI_EXT_CAP_ID_ERR:
+                return 0x48; // through the TLP prefix log
+            case PCI_EXT_CAP_ID_SRIOV:
+                return 0x40;
+            case PCI_EXT_CAP_ID_VNDR: {
+                int len = off + 8 <= PCI_CFG_SPACE_EXP_SIZE ? cs.getDword(off + 4) >>> 20 : 0;
+                return len >= 8 ? (len + 3) & ~3 : 0;
             }
             default:
                 return 0;
