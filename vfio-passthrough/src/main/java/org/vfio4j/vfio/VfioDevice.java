@@ -68,12 +68,17 @@ public final class VfioDevice implements AutoCloseable {
             ByteBuffer b = ByteBuffer.wrap(r.bytes()).order(ByteOrder.LITTLE_ENDIAN);
             int flags = b.getInt(VfioLayouts.DeviceInfo.FLAGS);
             CapabilityChain chain = CapabilityChain.empty();
+            List<String> problems = new ArrayList<>();
             if ((flags & VFIO_DEVICE_FLAGS_CAPS) != 0) {
+                if (!r.complete()) {
+                    problems.add("kernel kept asking for a larger buffer (argsz " + r.argsz() + "); caps not read");
+                }
                 chain = CapabilityChain.walk(r.bytes(), r.bytes().length, VfioLayouts.DeviceInfo.SIZE,
                         Integer.toUnsignedLong(b.getInt(VfioLayouts.DeviceInfo.CAP_OFFSET)));
             }
+            problems.addAll(chain.problems());
             info = new DeviceInfo(flags, b.getInt(VfioLayouts.DeviceInfo.NUM_REGIONS),
-                    b.getInt(VfioLayouts.DeviceInfo.NUM_IRQS), chain.capabilities(), chain.problems());
+                    b.getInt(VfioLayouts.DeviceInfo.NUM_IRQS), chain.capabilities(), problems);
         }
         return info;
     }

@@ -53,6 +53,21 @@ class VfioDeviceTest {
     }
 
     @Test
+    void deviceCapsAreWalkedAndKeptRaw() {
+        rig.nic.deviceCap(VFIO_DEVICE_INFO_CAP_ZPCI_BASE_FOR_TEST, 1, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+        DeviceInfo info = stack.device().info();
+        assertEquals(2, rig.kernel.ioctlCount("VFIO_DEVICE_GET_INFO"), "re-queried for the chain");
+        assertTrue(info.flagNames().contains("CAPS"));
+        assertEquals(1, info.capabilities().size());
+        assertEquals(VFIO_DEVICE_INFO_CAP_ZPCI_BASE_FOR_TEST, info.capabilities().get(0).id());
+        assertEquals(20, info.capabilities().get(0).offset(), "right after the 20-byte vfio_device_info");
+        assertEquals(List.of(), info.chainProblems());
+    }
+
+    /** VFIO_DEVICE_INFO_CAP_ZPCI_BASE: the only device caps the 6.1 header defines are s390 ones. */
+    private static final int VFIO_DEVICE_INFO_CAP_ZPCI_BASE_FOR_TEST = 1;
+
+    @Test
     void regionsCarryNamesSizesOffsetsAndDecodedCaps() {
         List<RegionInfo> regions = stack.device().regions();
         assertEquals(9, regions.size());

@@ -9,7 +9,9 @@ import java.util.List;
 public class GroupNotViableException extends VfioException {
     private static final long serialVersionUID = 1L;
 
+    /** Carried for callers that react to the refusal programmatically. */
     private final int groupId;
+    /** Carried for callers that react to the refusal programmatically. */
     private final List<String> offenders;
 
     /**

@@ -9,6 +9,7 @@ import java.util.Set;
 public class HotResetRefusedException extends VfioException {
     private static final long serialVersionUID = 1L;
 
+    /** Carried for callers that react to the refusal programmatically. */
     private final Set<Integer> missingGroups;
 
     /** With the message and the group ids the caller would have to open first. */

@@ -128,8 +128,9 @@ public final class Type1Iommu implements DmaMapper {
     }
 
     private String describeHole(IovaRange hole) {
-        String what = hole.overlaps(IovaRange.X86_MSI_WINDOW) && hole.contains(IovaRange.X86_MSI_WINDOW)
-                ? " (contains the x86 MSI window " + IovaRange.X86_MSI_WINDOW + ")" : "";
+        String what = hole.equals(IovaRange.X86_MSI_WINDOW) ? " (the x86 MSI window)"
+                : hole.contains(IovaRange.X86_MSI_WINDOW)
+                        ? " (contains the x86 MSI window " + IovaRange.X86_MSI_WINDOW + ")" : "";
         return "reserved IOVA hole " + hole + what;
     }
 
