@@ -22,6 +22,7 @@ public final class IoEventFd implements AutoCloseable {
         this.datamatch = datamatch;
     }
 
+    /** The eventfd KVM signals. */
     public EventFd eventFd() {
         return eventFd;
     }
@@ -36,6 +37,7 @@ public final class IoEventFd implements AutoCloseable {
         return length;
     }
 
+    /** True for port I/O, false for MMIO. */
     public boolean pio() {
         return (flags & KvmAbi.KVM_IOEVENTFD_FLAG_PIO) != 0;
     }

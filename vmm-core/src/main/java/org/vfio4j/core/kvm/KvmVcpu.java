@@ -38,10 +38,12 @@ public final class KvmVcpu implements AutoCloseable {
         return id;
     }
 
+    /** The VM this vCPU belongs to. */
     public KvmVm vm() {
         return vm;
     }
 
+    /** The vCPU fd. */
     public FileDescriptor fd() {
         return fd;
     }

@@ -46,6 +46,7 @@ public final class KvmVm implements AutoCloseable {
         return kvm;
     }
 
+    /** The seam this VM calls through. */
     public Syscalls syscalls() {
         return fd.syscalls();
     }

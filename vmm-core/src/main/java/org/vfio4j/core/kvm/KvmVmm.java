@@ -137,9 +137,18 @@ public final class KvmVmm implements Vmm, AutoCloseable {
         return KvmVfioDevice.create(vm);
     }
 
-    /** Stops every vCPU and releases everything. Idempotent. */
+    /**
+     * Stops every vCPU and releases everything. Idempotent.
+     *
+     * @throws IllegalStateException when called on a vCPU thread (it would unmap the page its own loop uses)
+     */
     @Override
     public void close() {
+        for (VcpuThread t : threads) {
+            if (t.isCurrentThread()) {
+                throw new IllegalStateException("KvmVmm.close() called on the thread of vcpu " + t.vcpu().id());
+            }
+        }
         if (!closed.compareAndSet(false, true)) {
             return;
         }

@@ -33,14 +33,17 @@ public final class Memslot implements AutoCloseable {
         return slot;
     }
 
+    /** Where the guest sees the memory now. */
     public long guestAddress() {
         return guestAddress;
     }
 
+    /** The size in bytes. */
     public long size() {
         return size;
     }
 
+    /** The host virtual address of the backing memory. */
     public long hostAddress() {
         return hostAddress;
     }
@@ -50,10 +53,12 @@ public final class Memslot implements AutoCloseable {
         return flags;
     }
 
+    /** What the slot maps, for messages. */
     public String name() {
         return name;
     }
 
+    /** True when guest writes exit as MMIO instead of reaching the memory. */
     public boolean readOnly() {
         return (flags & KvmAbi.KVM_MEM_READONLY) != 0;
     }

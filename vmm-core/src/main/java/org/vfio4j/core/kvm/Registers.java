@@ -18,82 +18,100 @@ public final class Registers {
     private static final int RIP = 16;
     private static final int RFLAGS = 17;
 
+    /** The RAX register. */
     public long rax() {
         return values[RAX];
     }
 
+    /** Sets RAX; returns this. */
     public Registers rax(long v) {
         values[RAX] = v;
         return this;
     }
 
+    /** The RBX register. */
     public long rbx() {
         return values[RBX];
     }
 
+    /** Sets RBX; returns this. */
     public Registers rbx(long v) {
         values[RBX] = v;
         return this;
     }
 
+    /** The RCX register. */
     public long rcx() {
         return values[RCX];
     }
 
+    /** Sets RCX; returns this. */
     public Registers rcx(long v) {
         values[RCX] = v;
         return this;
     }
 
+    /** The RDX register. */
     public long rdx() {
         return values[RDX];
     }
 
+    /** Sets RDX; returns this. */
     public Registers rdx(long v) {
         values[RDX] = v;
         return this;
     }
 
+    /** The RSI register. */
     public long rsi() {
         return values[RSI];
     }
 
+    /** Sets RSI; returns this. */
     public Registers rsi(long v) {
         values[RSI] = v;
         return this;
     }
 
+    /** The RDI register. */
     public long rdi() {
         return values[RDI];
     }
 
+    /** Sets RDI; returns this. */
     public Registers rdi(long v) {
         values[RDI] = v;
         return this;
     }
 
+    /** The RSP register. */
     public long rsp() {
         return values[RSP];
     }
 
+    /** Sets RSP; returns this. */
     public Registers rsp(long v) {
         values[RSP] = v;
         return this;
     }
 
+    /** The RIP register. */
     public long rip() {
         return values[RIP];
     }
 
+    /** Sets RIP; returns this. */
     public Registers rip(long v) {
         values[RIP] = v;
         return this;
     }
 
+    /** The RFLAGS register. */
     public long rflags() {
         return values[RFLAGS];
     }
 
+    /** Sets RFLAGS; returns this. */
     public Registers rflags(long v) {
         values[RFLAGS] = v;
         return this;

@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfio4j.core.bus.TrapBus;
+import org.vfio4j.core.bus.TrapHandler;
 import org.vfio4j.core.sys.Errno;
 import org.vfio4j.core.sys.Syscalls;
 
@@ -50,6 +51,12 @@ public final class VcpuThread implements AutoCloseable {
         return this;
     }
 
+    /** True when called on this loop's thread (from a trap handler). */
+    public boolean isCurrentThread() {
+        return Thread.currentThread() == thread;
+    }
+
+    /** The vCPU this loop runs. */
     public KvmVcpu vcpu() {
         return vcpu;
     }
@@ -183,9 +190,9 @@ public final class VcpuThread implements AutoCloseable {
         for (int i = 0; i < count; i++) {
             long at = dataOffset + (long) i * size;
             if (out) {
-                pio.write(port, size, load(run, at, size));
+                busWrite(pio, port, size, load(run, at, size));
             } else {
-                store(run, at, size, pio.read(port, size));
+                store(run, at, size, busRead(pio, port, size));
             }
         }
     }
@@ -195,9 +202,33 @@ public final class VcpuThread implements AutoCloseable {
         int len = run.getInt(KvmAbi.Run.MMIO_LEN);
         boolean write = run.getByte(KvmAbi.Run.MMIO_IS_WRITE) != 0;
         if (write) {
-            mmio.write(address, len, load(run, KvmAbi.Run.MMIO_DATA, len));
+            busWrite(mmio, address, len, load(run, KvmAbi.Run.MMIO_DATA, len));
         } else {
-            store(run, KvmAbi.Run.MMIO_DATA, len, mmio.read(address, len));
+            store(run, KvmAbi.Run.MMIO_DATA, len, busRead(mmio, address, len));
+        }
+    }
+
+    /**
+     * A handler that breaks its never-throw contract must not take the vCPU down: the guest gets the hardware
+     * answer (all-ones) and the failure is logged.
+     */
+    private long busRead(TrapBus bus, long address, int size) {
+        try {
+            return bus.read(address, size);
+        } catch (RuntimeException e) {
+            LOG.error("vcpu {}: {} read at 0x{} size {} threw; answering all-ones", vcpu.id(), bus.name(),
+                    Long.toHexString(address), size, e);
+            return TrapHandler.allOnes(size);
+        }
+    }
+
+    /** As {@link #busRead}: a throwing handler drops the write. */
+    private void busWrite(TrapBus bus, long address, int size, long value) {
+        try {
+            bus.write(address, size, value);
+        } catch (RuntimeException e) {
+            LOG.error("vcpu {}: {} write at 0x{} size {} threw; write dropped", vcpu.id(), bus.name(),
+                    Long.toHexString(address), size, e);
         }
     }
 
@@ -246,6 +277,9 @@ public final class VcpuThread implements AutoCloseable {
             return;
         }
         vcpu.immediateExit(true);
+        if (Thread.currentThread() == thread) {
+            return; // called from a trap handler on this vCPU: the loop sees the flag when the handler returns
+        }
         int t;
         try {
             t = tid.get(10, TimeUnit.SECONDS);

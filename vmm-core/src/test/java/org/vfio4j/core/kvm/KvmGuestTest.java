@@ -369,4 +369,52 @@ class KvmGuestTest {
             assertFalse(rig.thread.stopped().get().isFailure());
         }
     }
+
+    @Test
+    void aThrowingHandlerGivesTheGuestAllOnesAndTheVcpuRunsOn() throws Exception {
+        try (GuestRig rig = new GuestRig(true)) {
+            rig.vmm.pioBus().register(0x30, 2, new TrapHandler() {
+                @Override
+                public long read(long offset, int size) {
+                    throw new IllegalStateException("broken device model");
+                }
+
+                @Override
+                public void write(long offset, int size, long value) {
+                    throw new IllegalStateException("broken device model");
+                }
+            }, "broken");
+            rig.startReal("""
+                    out %ax, $0x30
+                    in $0x30, %ax
+                    out %ax, $0xf3
+                    1: hlt
+                    jmp 1b
+                    """);
+            assertEquals(0xffff, rig.awaitReport(0xf3), "all-ones from the failed read");
+            assertFalse(rig.thread.stopped().isDone(), "the vCPU survived");
+        }
+    }
+
+    @Test
+    void dirtyLogShowsThePagesTheGuestWrote() throws Exception {
+        try (GuestRig rig = new GuestRig(true);
+                MemoryMapping extra = MemoryMapping.anonymous(Syscalls.linux(), 0x4000, "logged RAM")) {
+            Memslot slot = rig.vmm.vm().mapMemory(0x90000, 0x4000, extra.address(),
+                    KvmAbi.KVM_MEM_LOG_DIRTY_PAGES, "logged RAM");
+            assertEquals(0L, slot.dirtyLog()[0], "nothing written yet");
+            rig.startReal("""
+                    mov $0x9000, %bx
+                    mov %bx, %es
+                    movl $0x600d, %es:0x2004
+                    out %al, $0xf0
+                    1: hlt
+                    jmp 1b
+                    """);
+            rig.awaitReport(0xf0);
+            assertEquals(0b100L, slot.dirtyLog()[0], "page 2 of the slot is dirty");
+            assertEquals(0x600d, extra.getInt(0x2004));
+            assertEquals(0L, slot.dirtyLog()[0], "reading the log reset it");
+        }
+    }
 }
