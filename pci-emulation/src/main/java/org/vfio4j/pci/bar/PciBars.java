@@ -169,7 +169,9 @@ public final class PciBars {
     /**
      * True when BAR {@code index} (or {@link #ROM}) decodes guest accesses now: implemented, its space enabled in
      * the command register (and, for the ROM, its enable bit set), and holding an address that is assigned (not 0)
-     * and whose whole range fits the space (not the all-ones sizing pattern; I/O below 64 KiB).
+     * and whose whole range fits below the top of its space: a memory BAR whose last byte would be the space's
+     * last address is the all-ones sizing pattern (QEMU treats it as unmapped the same way); I/O must end within
+     * the 64 KiB x86 port space.
      */
     public boolean isDecoding(int index) {
         synchronized (cs) {
@@ -186,12 +188,12 @@ public final class PciBars {
         long addr = address(index);
         if (index == ROM) {
             return (command & PCI_COMMAND_MEMORY) != 0 && (cs.getDword(romOffset) & PCI_ROM_ADDRESS_ENABLE) != 0
-                    && addr != 0 && addr + size <= (1L << 32);
+                    && addr != 0 && addr + size < (1L << 32);
         }
         BarDefinition d = definitions[index];
         return switch (d.type()) {
             case IO -> (command & PCI_COMMAND_IO) != 0 && addr != 0 && addr + size <= 0x1_0000;
-            case MEMORY32 -> (command & PCI_COMMAND_MEMORY) != 0 && addr != 0 && addr + size <= (1L << 32);
+            case MEMORY32 -> (command & PCI_COMMAND_MEMORY) != 0 && addr != 0 && addr + size < (1L << 32);
             case MEMORY64 -> (command & PCI_COMMAND_MEMORY) != 0 && addr != 0
                     && Long.compareUnsigned(addr, -size) < 0;
         };
