@@ -155,4 +155,33 @@ class CapabilityChainTest {
         assertEquals((4096 - 32) / 8, c.capabilities().size());
         assertTrue(c.problems().get(0).contains("loop"));
     }
+
+    @Test
+    void randomBuffersNeverThrowAndStayInBounds() {
+        java.util.Random random = new java.util.Random(20261121);
+        int capsSeen = 0;
+        for (int round = 0; round < 20000; round++) {
+            int len = 32 + random.nextInt(200);
+            byte[] buf = new byte[len];
+            random.nextBytes(buf);
+            ByteBuffer b = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
+            // Bias the next pointers towards plausible offsets so chains get long, loop and run off the end.
+            for (int at = 32; at + 8 <= len; at += 4) {
+                if (random.nextInt(3) == 0) {
+                    b.putInt(at + 4, 28 + 4 * random.nextInt(len / 4));
+                }
+            }
+            long first = random.nextInt(4) == 0 ? random.nextLong() & 0xffffffffL : 32 + 4 * random.nextInt(len / 4);
+            CapabilityChain c = CapabilityChain.walk(buf, len, FIXED, first);
+            assertTrue(c.capabilities().size() <= (len - FIXED) / 4, "each offset is visited at most once");
+            for (RawCapability raw : c.capabilities()) {
+                assertTrue(raw.offset() >= FIXED && raw.offset() + raw.length() <= len, raw.toString());
+                // Decoders must cope with whatever bytes a capability holds.
+                assertEquals(raw, org.vfio4j.vfio.region.RegionCapability.decode(raw).raw());
+                assertEquals(raw, org.vfio4j.vfio.iommu.IommuCapability.decode(raw).raw());
+                capsSeen++;
+            }
+        }
+        assertTrue(capsSeen > 10000, "the random chains must actually contain capabilities: " + capsSeen);
+    }
 }
