@@ -59,11 +59,8 @@ public final class VcpuKicker {
     /** Sends the kick to thread {@code tid}; a thread that already ended (ESRCH) is fine. */
     static void kick(Syscalls sys, int tid) {
         int r = sys.tgkill(sys.getpid(), tid, SIGNAL);
-        if (r < 0 && -r != 3 /* ESRCH */) {
+        if (r < 0 && -r != Errno.ESRCH) {
             throw new SyscallException("tgkill", "vcpu thread " + tid, null, -r);
-        }
-        if (r == -Errno.ENOSYS) {
-            throw new SyscallException("tgkill", "vcpu thread " + tid, null, Errno.ENOSYS);
         }
     }
 }

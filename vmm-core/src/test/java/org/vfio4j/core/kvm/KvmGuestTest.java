@@ -292,50 +292,53 @@ class KvmGuestTest {
         }
     }
 
+    /** 32-bit guest: GDT, IDT vector 0x40 handler counting at 0x500 and reporting on 0xf4, LAPIC enabled. */
+    static final String LAPIC_VECTOR40_GUEST = """
+            lgdt gdtr
+            ljmp $0x08, $1f
+            1: mov $0x10, %ax
+            mov %ax, %ds
+            mov %ax, %es
+            mov %ax, %ss
+            mov $0x7000, %esp
+            mov $handler, %eax
+            mov $0x3000 + 0x40 * 8, %edi
+            movw %ax, (%edi)
+            movw $0x08, 2(%edi)
+            movw $0x8e00, 4(%edi)
+            shr $16, %eax
+            movw %ax, 6(%edi)
+            lidt idtr
+            movl $0x1ff, 0xfee000f0
+            movl $0, 0x500
+            out %al, $0xf1
+            2: sti
+            hlt
+            jmp 2b
+            # No iret: on this nested host KVM emulates the instructions after the LAPIC EOI write and its
+            # emulator cannot do a protected-mode iret. The handler drops its frame and rejoins the loop.
+            handler:
+            incl 0x500
+            mov 0x500, %eax
+            outl %eax, $0xf4
+            movl $0, 0xfee000b0
+            add $12, %esp
+            jmp 2b
+            .align 8
+            gdt: .quad 0
+            .quad 0x00cf9b000000ffff
+            .quad 0x00cf93000000ffff
+            gdtr: .word 23
+            .long gdt
+            idtr: .word 0x40 * 8 + 7
+            .long 0x3000
+            """;
+
     @Test
     void msiReachesTheGuestThroughTheLapicBySignalAndByIrqfdRoute() throws Exception {
         try (GuestRig rig = new GuestRig(true);
                 EventFd trigger = EventFd.create(Syscalls.linux(), "msi vector")) {
-            rig.startFlat32("""
-                    lgdt gdtr
-                    ljmp $0x08, $1f
-                    1: mov $0x10, %ax
-                    mov %ax, %ds
-                    mov %ax, %es
-                    mov %ax, %ss
-                    mov $0x7000, %esp
-                    mov $handler, %eax
-                    mov $0x3000 + 0x40 * 8, %edi
-                    movw %ax, (%edi)
-                    movw $0x08, 2(%edi)
-                    movw $0x8e00, 4(%edi)
-                    shr $16, %eax
-                    movw %ax, 6(%edi)
-                    lidt idtr
-                    movl $0x1ff, 0xfee000f0
-                    movl $0, 0x500
-                    out %al, $0xf1
-                    2: sti
-                    hlt
-                    jmp 2b
-                    # No iret: on this nested host KVM emulates the instructions after the LAPIC EOI write and its
-                    # emulator cannot do a protected-mode iret. The handler drops its frame and rejoins the loop.
-                    handler:
-                    incl 0x500
-                    mov 0x500, %eax
-                    outl %eax, $0xf4
-                    movl $0, 0xfee000b0
-                    add $12, %esp
-                    jmp 2b
-                    .align 8
-                    gdt: .quad 0
-                    .quad 0x00cf9b000000ffff
-                    .quad 0x00cf93000000ffff
-                    gdtr: .word 23
-                    .long gdt
-                    idtr: .word 0x40 * 8 + 7
-                    .long 0x3000
-                    """);
+            rig.startFlat32(LAPIC_VECTOR40_GUEST);
             rig.awaitReport(0xf1);
             MsiMessage vector40 = new MsiMessage(0xfee00000L, 0x40);
             rig.vmm.interrupts().signalMsi(vector40);
@@ -415,6 +418,23 @@ class KvmGuestTest {
             assertEquals(0b100L, slot.dirtyLog()[0], "page 2 of the slot is dirty");
             assertEquals(0x600d, extra.getInt(0x2004));
             assertEquals(0L, slot.dirtyLog()[0], "reading the log reset it");
+        }
+    }
+
+    @Test
+    void resampleIrqfdKeepsTheLineUntilEoiThenSignalsResample() throws Exception {
+        try (GuestRig rig = new GuestRig(true);
+                EventFd trigger = EventFd.create(Syscalls.linux(), "intx");
+                EventFd resample = EventFd.create(Syscalls.linux(), "intx resample")) {
+            rig.vmm.interrupts().irqFd(trigger, 5, resample);
+            rig.startReal(PIC_IRQ5_GUEST);
+            rig.awaitReport(0xf1);
+            trigger.signal();
+            assertEquals(1, rig.awaitReport(0xf4));
+            assertTrue(resample.await(20_000), "the guest's EOI made KVM deassert the line and signal resample");
+            assertEquals(1, resample.drain());
+            trigger.signal();
+            assertEquals(2, rig.awaitReport(0xf4), "after resample the line can fire again");
         }
     }
 }

@@ -17,6 +17,7 @@ import org.vfio4j.core.event.EventLoop;
 import org.vfio4j.core.event.EventLoopModule;
 import org.vfio4j.core.event.LoopInterruptController;
 import org.vfio4j.core.irq.InterruptController;
+import org.vfio4j.core.irq.MsiMessage;
 import org.vfio4j.core.sys.EventFd;
 import org.vfio4j.core.sys.Syscalls;
 
@@ -45,6 +46,24 @@ class LoopFallbackTest {
             trigger.signal();
             assertEquals(2, rig.awaitReport(0xf4));
             b.close();
+        }
+    }
+
+    @Test
+    void fallbackIrqFdOnAnMsiRouteSignalsTheRoutesMessage() throws Exception {
+        try (GuestRig rig = new GuestRig(true);
+                EventLoop loop = new EventLoop(1);
+                EventFd trigger = EventFd.create(Syscalls.linux(), "msi trigger")) {
+            InterruptController irq = new LoopInterruptController(rig.vmm.interrupts(), loop);
+            InterruptController.MsiRoute route = irq.addMsiRoute(new MsiMessage(0xfee00000L, 0x41));
+            InterruptController.IrqFdBinding b = irq.irqFd(trigger, route.gsi(), null);
+            rig.startFlat32(KvmGuestTest.LAPIC_VECTOR40_GUEST);
+            rig.awaitReport(0xf1);
+            route.update(new MsiMessage(0xfee00000L, 0x40));
+            trigger.signal();
+            assertEquals(1, rig.awaitReport(0xf4), "the loop sent the route's current message");
+            b.close();
+            route.close();
         }
     }
 
