@@ -37,6 +37,9 @@ public final class EventLoop implements AutoCloseable {
      * Watches {@code eventFd}: each time it is signalled the loop reads (resets) its counter and runs
      * {@code callback} with the count read. Signals that arrive together are coalesced into one call.
      *
+     * <p>Waits for the registration to complete, so it must not be called from a loop callback (Netty refuses
+     * blocking there with a BlockingOperationException).
+     *
      * @return the registration; closing it stops watching (the eventfd stays open and owned by the caller)
      */
     public Registration register(EventFd eventFd, Callback callback) {

@@ -51,7 +51,7 @@ public final class IoEventFd implements AutoCloseable {
     public void close() {
         if (closed.compareAndSet(false, true)) {
             try {
-                if (vm.isOpen() && !eventFd.descriptor().isClosed()) {
+                if (!vm.fd().isClosed() && !eventFd.descriptor().isClosed()) {
                     vm.ioeventfdIoctl(this, flags | KvmAbi.KVM_IOEVENTFD_FLAG_DEASSIGN);
                 }
             } finally {

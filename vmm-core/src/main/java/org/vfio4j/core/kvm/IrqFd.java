@@ -30,7 +30,7 @@ public final class IrqFd implements AutoCloseable {
     public void close() {
         if (closed.compareAndSet(false, true)) {
             try {
-                if (vm.isOpen() && !trigger.descriptor().isClosed()) {
+                if (!vm.fd().isClosed() && !trigger.descriptor().isClosed()) {
                     vm.irqfdIoctl(trigger.fd(), gsi, KvmAbi.KVM_IRQFD_FLAG_DEASSIGN, 0, trigger.name());
                 }
             } finally {

@@ -437,4 +437,21 @@ class KvmGuestTest {
             assertEquals(2, rig.awaitReport(0xf4), "after resample the line can fire again");
         }
     }
+
+    @Test
+    void resetVectorRunsTheCodeAtTheTopOf4G() throws Exception {
+        try (GuestRig rig = new GuestRig(true)) {
+            rig.vmm.guestMemory().addRam(0xffff0000L, 0x10000, "bios");
+            byte[] code = org.vfio4j.core.testing.GuestCode.assemble16("""
+                    mov $0x5a, %al
+                    out %al, $0xf5
+                    1: hlt
+                    jmp 1b
+                    """, 0xfff0);
+            rig.vmm.guestMemory().write(0xfffffff0L, code);
+            GuestStart.resetVector(rig.vcpu);
+            rig.thread = rig.vmm.start(rig.vcpu);
+            assertEquals(0x5a, rig.awaitReport(0xf5), "the first instruction came from 0xfffffff0");
+        }
+    }
 }
