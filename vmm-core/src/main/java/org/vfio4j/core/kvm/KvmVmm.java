@@ -2,6 +2,8 @@ package org.vfio4j.core.kvm;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.vfio4j.core.Vmm;
@@ -130,6 +132,15 @@ public final class KvmVmm implements Vmm, AutoCloseable {
     /** The run loops started so far. */
     public List<VcpuThread> vcpuThreads() {
         return new ArrayList<>(threads);
+    }
+
+    /** Exit counts by reason name summed over every vCPU started, for reports and benchmarks. */
+    public Map<String, Long> exitCounts() {
+        Map<String, Long> total = new TreeMap<>();
+        for (VcpuThread t : threads) {
+            t.exitCounts().forEach((reason, n) -> total.merge(reason, n, Long::sum));
+        }
+        return total;
     }
 
     /** Creates the KVM-VFIO device of this VM. The caller owns (closes) it. */

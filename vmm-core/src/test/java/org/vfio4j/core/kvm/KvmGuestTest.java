@@ -108,6 +108,7 @@ class KvmGuestTest {
             assertEquals(0xcafef00d, java.nio.ByteBuffer.wrap(rig.vmm.guestMemory().read(0x5000, 4))
                     .order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(), "guest RAM write visible to the host");
             assertEquals(2, rig.thread.exitCount(KvmAbi.Exit.MMIO));
+            assertEquals(2L, rig.vmm.exitCounts().get("MMIO"));
             assertEquals(0, rig.vmm.pioBus().unclaimedAccesses());
         }
     }
