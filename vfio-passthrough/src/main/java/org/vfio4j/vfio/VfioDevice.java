@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.vfio4j.core.sys.FileDescriptor;
+import org.vfio4j.core.sys.Errno;
 import org.vfio4j.core.sys.SyscallException;
 import org.vfio4j.vfio.caps.CapabilityChain;
 import org.vfio4j.vfio.caps.InfoQuery;
@@ -108,11 +109,21 @@ public final class VfioDevice implements AutoCloseable {
                 b.getLong(VfioLayouts.RegionInfo.OFFSET), caps, problems);
     }
 
-    /** The info of every region index below {@link DeviceInfo#numRegions()}. */
+    /**
+     * The info of every region index below {@link DeviceInfo#numRegions()} that the device has. vfio-pci counts
+     * the VGA index for every PCI device but answers EINVAL for it on a device without VGA ranges; such an index is
+     * left out rather than failing the listing. Any other error is thrown.
+     */
     public List<RegionInfo> regions() {
         List<RegionInfo> out = new ArrayList<>();
         for (int i = 0; i < info().numRegions(); i++) {
-            out.add(regionInfo(i));
+            try {
+                out.add(regionInfo(i));
+            } catch (SyscallException e) {
+                if (!(i == VFIO_PCI_VGA_REGION_INDEX && info().pci() && e.errno() == Errno.EINVAL)) {
+                    throw e;
+                }
+            }
         }
         return out;
     }

@@ -70,7 +70,7 @@ class VfioDeviceTest {
     @Test
     void regionsCarryNamesSizesOffsetsAndDecodedCaps() {
         List<RegionInfo> regions = stack.device().regions();
-        assertEquals(9, regions.size());
+        assertEquals(8, regions.size(), "the NIC has no VGA ranges, so the kernel answers EINVAL for index 8");
         RegionInfo bar0 = regions.get(0);
         assertEquals("BAR0", bar0.name());
         assertEquals(0x10000, bar0.size());
@@ -84,8 +84,21 @@ class VfioDeviceTest {
         assertEquals(2L << 40, bar2.offset());
         assertEquals(List.of(new SparseArea(0, 0x4000)), bar2.mmapAreas());
         assertEquals(0, regions.get(1).size(), "unimplemented BAR1 reads as size 0");
-        assertEquals(List.of("BAR0", "BAR1", "BAR2", "BAR3", "BAR4", "BAR5", "ROM", "CONFIG", "VGA"),
+        assertEquals(List.of("BAR0", "BAR1", "BAR2", "BAR3", "BAR4", "BAR5", "ROM", "CONFIG"),
                 regions.stream().map(RegionInfo::name).toList());
+    }
+
+    @Test
+    void vgaIndexOfADeviceWithoutVgaIsLeftOutButOtherErrorsAreThrown() {
+        SyscallException e = assertThrows(SyscallException.class,
+                () -> stack.device().regionInfo(VFIO_PCI_VGA_REGION_INDEX));
+        assertEquals(Errno.EINVAL, e.errno());
+        assertTrue(e.getMessage().contains("region 8 (VGA)"), e.getMessage());
+        try (VfioStack igd = rig.vfio.openPciDevice(FakeRig.IGD)) {
+            assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11),
+                    igd.device().regions().stream().map(RegionInfo::index).toList(),
+                    "vendor regions past VGA are still listed");
+        }
     }
 
     @Test

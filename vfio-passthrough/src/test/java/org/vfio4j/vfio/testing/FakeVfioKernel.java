@@ -559,6 +559,10 @@ public final class FakeVfioKernel implements Syscalls {
             return 0;
         }
         FakeRegion r = d.regions.get(index);
+        if (r == null && index == VFIO_PCI_VGA_REGION_INDEX) {
+            // vfio-pci answers EINVAL for the VGA index of a device that has no VGA ranges (seen on 6.1).
+            return -Errno.EINVAL;
+        }
         ByteBuffer info = le(minsz);
         info.putInt(0, argsz);
         info.putInt(8, index);
