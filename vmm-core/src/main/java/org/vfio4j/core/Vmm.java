@@ -1,5 +1,6 @@
 package org.vfio4j.core;
 
+import java.util.Optional;
 import org.vfio4j.core.bus.TrapBus;
 import org.vfio4j.core.irq.InterruptController;
 import org.vfio4j.core.memory.DeviceMemoryMapper;
@@ -25,4 +26,17 @@ public interface Vmm {
 
     /** Interrupt delivery. */
     InterruptController interrupts();
+
+    /**
+     * How to tell the hypervisor about the VFIO groups this VM uses, when it needs to know (KVM does); empty when
+     * it doesn't.
+     */
+    default Optional<VfioGroupRegistrar> vfioGroupRegistrar() {
+        return Optional.empty();
+    }
+
+    /** Where devices report host unplug requests and errors; by default REQ releases at once and errors are dropped. */
+    default DeviceEvents deviceEvents() {
+        return DeviceEvents.RELEASE_AT_ONCE;
+    }
 }

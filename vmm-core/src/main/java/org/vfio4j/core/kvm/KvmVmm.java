@@ -6,6 +6,11 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vfio4j.core.DeviceEvents;
+import org.vfio4j.core.VfioGroupRegistrar;
 import org.vfio4j.core.Vmm;
 import org.vfio4j.core.bus.TrapBus;
 import org.vfio4j.core.irq.InterruptController;
@@ -40,6 +45,9 @@ public final class KvmVmm implements Vmm, AutoCloseable {
     private final KvmInterruptController interrupts;
     private final List<VcpuThread> threads = new CopyOnWriteArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private static final Logger LOG = LoggerFactory.getLogger(KvmVmm.class);
+    private KvmVfioDevice vfioDevice;
+    private volatile DeviceEvents deviceEvents = DeviceEvents.RELEASE_AT_ONCE;
 
     private KvmVmm(Kvm kvm, KvmVm vm, boolean irqchip) {
         this.kvm = kvm;
@@ -149,6 +157,50 @@ public final class KvmVmm implements Vmm, AutoCloseable {
     }
 
     /**
+     * Registers VFIO groups with this VM's KVM-VFIO device, created on first use and closed with the VMM. KVM uses
+     * the registration for non-coherent DMA (WBINVD emulation) and, on some architectures, to attach the group to
+     * the VM.
+     */
+    @Override
+    public Optional<VfioGroupRegistrar> vfioGroupRegistrar() {
+        return Optional.of(this::addVfioGroup);
+    }
+
+    private VfioGroupRegistrar.Registration addVfioGroup(int groupFd, String name) {
+        KvmVfioDevice dev;
+        synchronized (this) {
+            if (closed.get()) {
+                throw new IllegalStateException("KvmVmm is closed; cannot register " + name);
+            }
+            if (vfioDevice == null) {
+                vfioDevice = createVfioDevice();
+            }
+            dev = vfioDevice;
+        }
+        dev.addGroup(groupFd);
+        AtomicBoolean removed = new AtomicBoolean();
+        return () -> {
+            if (removed.compareAndSet(false, true) && !closed.get()) {
+                try {
+                    dev.removeGroup(groupFd);
+                } catch (RuntimeException e) {
+                    LOG.warn("KVM_DEV_VFIO_GROUP_DEL of {} (fd {}) failed", name, groupFd, e);
+                }
+            }
+        };
+    }
+
+    @Override
+    public DeviceEvents deviceEvents() {
+        return deviceEvents;
+    }
+
+    /** Sets where devices report unplug requests and errors (default: release at once, ignore errors). */
+    public void setDeviceEvents(DeviceEvents events) {
+        this.deviceEvents = java.util.Objects.requireNonNull(events, "events");
+    }
+
+    /**
      * Stops every vCPU and releases everything. Idempotent.
      *
      * @throws IllegalStateException when called on a vCPU thread (it would unmap the page its own loop uses)
@@ -166,6 +218,11 @@ public final class KvmVmm implements Vmm, AutoCloseable {
         try {
             for (VcpuThread t : threads) {
                 t.stop();
+            }
+            synchronized (this) {
+                if (vfioDevice != null) {
+                    vfioDevice.close();
+                }
             }
             guestMemory.close();
         } finally {

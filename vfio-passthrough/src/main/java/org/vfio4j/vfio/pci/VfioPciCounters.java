@@ -1,0 +1,36 @@
+package org.vfio4j.vfio.pci;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A snapshot of what a {@link VfioPciDevice} did, for demos and benchmarks.
+ *
+ * @param bars every implemented BAR and the ROM, with mapped/trapped ranges and trapped access counts
+ * @param mode the interrupt mode the guest enabled
+ * @param kernelRoutedVectors vectors of the current mode delivered by irqfd without a userspace hop (the VMM can't
+ *     count those interrupts; KVM consumes the eventfd)
+ * @param userspaceInterrupts interrupts that went through userspace, by path ("intx", "msi", "msix",
+ *     "msix-pending" for signals of masked MSI-X vectors that set the PBA bit)
+ * @param errors ERR signals reported to the VMM
+ * @param unplugRequests REQ signals
+ * @param configReads guest config reads
+ * @param configWrites guest config writes
+ * @param dmaMappedBytes guest RAM mapped into the IOMMU now
+ * @param lastReset the last reset performed, or {@link ResetMethod#NONE}
+ */
+public record VfioPciCounters(List<BarLayout> bars, InterruptMode mode, int kernelRoutedVectors,
+        Map<String, Long> userspaceInterrupts, long errors, long unplugRequests, long configReads, long configWrites,
+        long dmaMappedBytes, ResetMethod lastReset) {
+
+    /** Copies the collections. */
+    public VfioPciCounters {
+        bars = List.copyOf(bars);
+        userspaceInterrupts = Map.copyOf(userspaceInterrupts);
+    }
+
+    /** The layout of BAR {@code index} (6 for the ROM), or null when not implemented. */
+    public BarLayout bar(int index) {
+        return bars.stream().filter(b -> b.index() == index).findFirst().orElse(null);
+    }
+}
