@@ -148,11 +148,21 @@ public final class VfioDevice implements AutoCloseable {
                 m.getInt(VfioLayouts.IrqInfo.COUNT));
     }
 
-    /** The info of every IRQ index below {@link DeviceInfo#numIrqs()}. */
+    /**
+     * The info of every IRQ index below {@link DeviceInfo#numIrqs()} that the device has. vfio-pci offers the ERR
+     * index only on PCI Express devices and answers EINVAL for it on conventional PCI ones; that index is left out.
+     * Any other error is thrown.
+     */
     public List<IrqInfo> irqInfos() {
         List<IrqInfo> out = new ArrayList<>();
         for (int i = 0; i < info().numIrqs(); i++) {
-            out.add(irqInfo(i));
+            try {
+                out.add(irqInfo(i));
+            } catch (SyscallException e) {
+                if (!(i == VFIO_PCI_ERR_IRQ_INDEX && info().pci() && e.errno() == Errno.EINVAL)) {
+                    throw e;
+                }
+            }
         }
         return out;
     }

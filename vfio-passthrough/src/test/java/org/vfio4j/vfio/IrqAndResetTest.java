@@ -51,6 +51,19 @@ class IrqAndResetTest {
     }
 
     @Test
+    void conventionalPciDeviceHasNoErrIndexAndTheListingLeavesItOut() {
+        // The sibling function defines no ERR index: the fake answers EINVAL, as vfio-pci does for non-PCIe devices.
+        try (VfioStack sibling = rig.vfio.openPciDevice(FakeRig.SIBLING)) {
+            SyscallException e = assertThrows(SyscallException.class,
+                    () -> sibling.device().irqInfo(VFIO_PCI_ERR_IRQ_INDEX));
+            assertEquals(Errno.EINVAL, e.errno());
+            assertTrue(e.getMessage().contains("IRQ index 3 (ERR)"), e.getMessage());
+            assertEquals(List.of("INTX", "MSI", "MSIX", "REQ"),
+                    sibling.device().irqInfos().stream().map(IrqInfo::name).toList());
+        }
+    }
+
+    @Test
     void msixVectorsSignalTheirOwnEventfds() {
         try (EventFd v0 = EventFd.create(rig.kernel, "msix 0"); EventFd v2 = EventFd.create(rig.kernel, "msix 2")) {
             stack.device().irqs().trigger(VFIO_PCI_MSIX_IRQ_INDEX, 0, v0, null, v2);

@@ -519,6 +519,10 @@ public final class FakeVfioKernel implements Syscalls {
             if (index < 0 || index >= d.numIrqs()) {
                 return -Errno.EINVAL;
             }
+            if (index == VFIO_PCI_ERR_IRQ_INDEX && !d.irqs.containsKey(index)) {
+                // vfio-pci offers the ERR index only on PCI Express devices; conventional ones get EINVAL.
+                return -Errno.EINVAL;
+            }
             int[] irq = d.irqs.getOrDefault(index, new int[] {0, 0});
             p.setInt(4, irq[0]);
             p.setInt(12, irq[1]);
