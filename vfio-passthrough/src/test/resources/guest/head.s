@@ -463,3 +463,90 @@ wait_irq:
     cli
     jmp 1b
 2:  ret
+
+# --- MSI and MSI-X programming ------------------------------------------------------------------------------------
+# msi_enable: ebx = function, eax = vector. Points the MSI capability at local APIC 0 (fixed delivery, edge) with one
+# vector and enables it. Returns ecx = capability offset, or 0 (ZF set) if the function has no MSI.
+msi_enable:
+    push %eax
+    push %edx
+    mov %eax, %edx
+    mov $0x05, %al
+    call pci_find_cap
+    jz 9f
+    push %ecx
+    mov $0xfee00000, %eax
+    add $4, %ecx
+    call pci_write32
+    pop %ecx
+    push %ecx
+    add $2, %ecx
+    call pci_read16                 # message control: bit 7 = 64-bit address
+    pop %ecx
+    push %ecx
+    test $0x80, %al
+    jz 1f
+    add $8, %ecx
+    xor %eax, %eax
+    call pci_write32                # upper address
+    add $4, %ecx                    # data at +0x0c
+    jmp 2f
+1:  add $8, %ecx                    # data at +0x08
+2:  mov %edx, %eax
+    call pci_write16
+    pop %ecx
+    push %ecx
+    add $2, %ecx
+    call pci_read16
+    and $0xff8e, %eax               # one vector (MME = 0), MSI enable
+    or $1, %eax
+    call pci_write16
+    pop %ecx
+9:  pop %edx
+    pop %eax
+    test %ecx, %ecx
+    ret
+
+# msix_locate: ebx = function. Returns ecx = MSI-X capability offset (0 and ZF set if none), eax = the guest address
+# of the vector table (from BAR_ADDR, so after pci_setup), edx = table size (entries).
+msix_locate:
+    push %esi
+    mov $0x11, %al
+    call pci_find_cap
+    jz 9f
+    push %ecx
+    add $2, %ecx
+    call pci_read16
+    and $0x7ff, %eax
+    inc %eax
+    mov %eax, %edx
+    pop %ecx
+    push %ecx
+    add $4, %ecx
+    call pci_read32                 # table offset | BIR
+    mov %eax, %esi
+    and $7, %esi
+    and $0xfffffff8, %eax
+    add BAR_ADDR(,%esi,4), %eax
+    pop %ecx
+9:  pop %esi
+    test %ecx, %ecx
+    ret
+
+# msix_control: ebx = function, ecx = MSI-X capability, eax = bits to set in message control, edx = bits to clear.
+msix_control:
+    push %eax
+    push %ecx
+    push %edx
+    push %eax
+    add $2, %ecx
+    call pci_read16
+    not %edx
+    and %edx, %eax
+    pop %edx
+    or %edx, %eax
+    call pci_write16
+    pop %edx
+    pop %ecx
+    pop %eax
+    ret

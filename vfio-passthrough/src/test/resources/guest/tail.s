@@ -14,6 +14,7 @@ idtr:
 
 .org 0xfff0
 .code16
+.globl reset_vector
 reset_vector:
     jmp reset16
 .org 0x10000

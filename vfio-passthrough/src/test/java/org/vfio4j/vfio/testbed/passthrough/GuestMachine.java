@@ -1,0 +1,234 @@
+package org.vfio4j.vfio.testbed.passthrough;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.vfio4j.core.bus.TrapBus;
+import org.vfio4j.core.bus.TrapHandler;
+import org.vfio4j.core.kvm.GuestStart;
+import org.vfio4j.core.kvm.KvmAbi;
+import org.vfio4j.core.kvm.KvmVcpu;
+import org.vfio4j.core.kvm.KvmVmm;
+import org.vfio4j.core.kvm.VcpuStop;
+import org.vfio4j.core.kvm.VcpuThread;
+import org.vfio4j.core.memory.DeviceMemorySlot;
+import org.vfio4j.core.sys.MemoryMapping;
+import org.vfio4j.core.sys.Syscalls;
+import org.vfio4j.pci.bus.ConfigMechanism1;
+import org.vfio4j.pci.bus.PciHostBridge;
+
+/**
+ * A one-vCPU KVM machine for the guest programs of {@link GuestImage}: RAM at guest address 0, the program image
+ * mapped read-only at the top of 4 GiB (no firmware: the program is the firmware), a PCI host bridge from
+ * pci-emulation at 00:00.0 on CF8/CFC, an isa-debugcon-like port 0x402 ({@link GuestOutput}) and an
+ * isa-debug-exit-like port 0x501 that ends the run with the program's exit code. Devices (passthrough or emulated)
+ * go on {@link #pciBus()} before {@link #run}. The vCPU starts at the reset vector in real mode.
+ *
+ * <p>Closing releases everything: the vCPU thread, the VM with its memslots and RAM, and the image mapping. Devices
+ * attached by the caller are the caller's to close, before this machine.
+ */
+public final class GuestMachine implements AutoCloseable {
+    /** isa-debugcon's usual port. */
+    public static final int DEBUGCON_PORT = 0x402;
+    /** The isa-debug-exit port the programs use (QEMU: {@code -device isa-debug-exit,iobase=0x501,iosize=1}). */
+    public static final int EXIT_PORT = 0x501;
+
+    private final Syscalls sys;
+    private final KvmVmm vmm;
+    private final PciHostBridge hostBridge = new PciHostBridge();
+    private final GuestOutput output;
+    private final CompletableFuture<Integer> exitCode = new CompletableFuture<>();
+    private final List<AutoCloseable> owned = new ArrayList<>();
+    private MemoryMapping image;
+    private DeviceMemorySlot imageSlot;
+    private VcpuThread thread;
+
+    /** A machine with {@code ramBytes} of RAM at guest address 0 (a multiple of the page size). */
+    public GuestMachine(Syscalls sys, long ramBytes) {
+        this.sys = sys;
+        this.vmm = KvmVmm.create(sys, KvmVmm.Config.defaults());
+        this.output = new GuestOutput(vmm::exitCounts);
+        try {
+            vmm.guestMemory().addRam(0, ramBytes, "ram");
+            owned.add(vmm.pioBus().register(ConfigMechanism1.PORT, ConfigMechanism1.LENGTH,
+                    hostBridge.mechanism1(), "pci config mechanism 1"));
+            owned.add(vmm.pioBus().register(DEBUGCON_PORT, 1, output, "debugcon"));
+            owned.add(vmm.pioBus().register(EXIT_PORT, 1, new TrapHandler() {
+                @Override
+                public long read(long offset, int size) {
+                    return TrapHandler.allOnes(size);
+                }
+
+                @Override
+                public void write(long offset, int size, long value) {
+                    exitCode.complete((int) (value & 0xff));
+                }
+            }, "debug exit"));
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The VMM, for attaching devices ({@link org.vfio4j.core.Vmm} SPI) and for its counters. */
+    public KvmVmm vmm() {
+        return vmm;
+    }
+
+    /** The PCI host bridge at 00:00.0. */
+    public PciHostBridge hostBridge() {
+        return hostBridge;
+    }
+
+    /** Bus 0, where devices go. */
+    public org.vfio4j.pci.bus.PciBus pciBus() {
+        return hostBridge.rootBus();
+    }
+
+    /** What the guest printed. */
+    public GuestOutput output() {
+        return output;
+    }
+
+    /** Maps {@code bytes} (a {@link GuestImage}) read-only so that it ends at 4 GiB. Once per machine. */
+    public GuestMachine load(byte[] bytes) {
+        if (image != null) {
+            throw new IllegalStateException("an image is already loaded");
+        }
+        image = MemoryMapping.anonymous(sys, bytes.length, "guest image");
+        image.write(0, bytes, 0, bytes.length);
+        imageSlot = vmm.deviceMemory().map(0x1_0000_0000L - bytes.length, bytes.length, image.address(), true,
+                "guest image");
+        return this;
+    }
+
+    /**
+     * Starts the vCPU at the reset vector and waits until the program writes the exit port, the vCPU stops, or
+     * {@code limit} passes (a guard against a hung guest, not a timing check).
+     *
+     * @return how the run ended, with the output so far
+     */
+    public GuestRun run(Duration limit) throws InterruptedException {
+        if (imageSlot == null) {
+            throw new IllegalStateException("no image loaded");
+        }
+        if (thread != null) {
+            throw new IllegalStateException("already ran");
+        }
+        KvmVcpu vcpu = vmm.createVcpu(0);
+        GuestStart.resetVector(vcpu);
+        thread = vmm.start(vcpu);
+        CompletableFuture<Object> end = CompletableFuture.anyOf(exitCode, thread.stopped());
+        Integer code = null;
+        String why;
+        try {
+            end.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+            if (exitCode.isDone()) {
+                code = exitCode.getNow(null);
+                why = "exit port";
+            } else {
+                VcpuStop stop = thread.stopped().getNow(null);
+                why = "vcpu stopped: " + stop;
+            }
+        } catch (TimeoutException e) {
+            why = "no exit within " + limit;
+        } catch (ExecutionException e) {
+            why = "failed: " + e.getCause();
+        }
+        return new GuestRun(code, why, output.text(), output.results(), vmm.exitCounts());
+    }
+
+    /** Exits of {@code reason} ({@link KvmAbi.Exit}) so far. */
+    public long exits(int reason) {
+        return vmm.exitCounts().getOrDefault(KvmAbi.Exit.name(reason), 0L);
+    }
+
+    /** The bus of trapped port I/O. */
+    public TrapBus pioBus() {
+        return vmm.pioBus();
+    }
+
+    /**
+     * Stops the vCPU and releases the VM, the port registrations and the image. Idempotent. Devices attached to the
+     * machine should be closed first.
+     */
+    @Override
+    public void close() {
+        try {
+            if (thread != null) {
+                thread.stop();
+            }
+            if (imageSlot != null) {
+                imageSlot.close();
+            }
+            for (AutoCloseable c : owned) {
+                try {
+                    c.close();
+                } catch (Exception ignored) {
+                    // port registrations close without throwing
+                }
+            }
+            owned.clear();
+        } finally {
+            vmm.close();
+            if (image != null) {
+                image.close();
+            }
+        }
+    }
+
+    /**
+     * How a run ended.
+     *
+     * @param exitCode the program's exit code, or null when it didn't reach the exit port
+     * @param ending why the run ended
+     * @param text everything printed
+     * @param results the result lines
+     * @param exits the VMM's exit counts at the end
+     */
+    public record GuestRun(Integer exitCode, String ending, String text, List<GuestOutput.Result> results,
+            Map<String, Long> exits) {
+        /** Copies the collections. */
+        public GuestRun {
+            results = List.copyOf(results);
+            exits = Map.copyOf(exits);
+        }
+
+        /** True when the program reached the exit port with code 0. */
+        public boolean succeeded() {
+            return exitCode != null && exitCode == 0;
+        }
+
+        /** The last result with {@code key}; fails with the whole output when absent. */
+        public GuestOutput.Result result(String key) {
+            for (int i = results.size() - 1; i >= 0; i--) {
+                if (results.get(i).key().equals(key)) {
+                    return results.get(i);
+                }
+            }
+            throw new AssertionError("the guest reported no " + key + "; " + this);
+        }
+
+        /** The value of the last result with {@code key}. */
+        public long value(String key) {
+            return result(key).value();
+        }
+
+        /** Exits of {@code reason} between the result lines {@code from} and {@code to}. */
+        public long exitsBetween(String from, String to, int reason) {
+            String name = KvmAbi.Exit.name(reason);
+            return result(to).exits(name) - result(from).exits(name);
+        }
+
+        @Override
+        public String toString() {
+            return "guest run ended (" + ending + ", exit code " + exitCode + ", exits " + exits + "); output:\n"
+                    + text;
+        }
+    }
+}
