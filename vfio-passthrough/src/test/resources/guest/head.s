@@ -550,3 +550,68 @@ msix_control:
     pop %ecx
     pop %eax
     ret
+
+# poll_clear: esi = address, eax = bit mask. Reads the dword at esi until (value & mask) == 0 or POLL_LIMIT reads.
+# Returns eax = reads left (0 means it never cleared: the caller reports it).
+.ifndef POLL_LIMIT
+.set POLL_LIMIT, 0x4000000
+.endif
+poll_clear:
+    push %ecx
+    push %edx
+    mov %eax, %edx
+    mov $POLL_LIMIT, %ecx
+1:  test %edx, (%esi)
+    jz 2f
+    loop 1b
+2:  mov %ecx, %eax
+    pop %edx
+    pop %ecx
+    ret
+
+# poll_set: as poll_clear, until (value & mask) != 0.
+poll_set:
+    push %ecx
+    push %edx
+    mov %eax, %edx
+    mov $POLL_LIMIT, %ecx
+1:  test %edx, (%esi)
+    jnz 2f
+    loop 1b
+2:  mov %ecx, %eax
+    pop %edx
+    pop %ecx
+    ret
+
+# fill_pattern: edi = buffer, ecx = dwords. dword i = (i * 0x9e3779b1) ^ 0x5a5a5a5a.
+fill_pattern:
+    pusha
+    xor %edx, %edx
+1:  imul $0x9e3779b1, %edx, %eax
+    xor $0x5a5a5a5a, %eax
+    mov %eax, (%edi,%edx,4)
+    inc %edx
+    cmp %ecx, %edx
+    jb 1b
+    popa
+    ret
+
+# count_diff: esi, edi = buffers, ecx = dwords. Returns eax = dwords that differ.
+count_diff:
+    push %ecx
+    push %edx
+    push %esi
+    push %edi
+    xor %eax, %eax
+1:  mov (%esi), %edx
+    cmp (%edi), %edx
+    je 2f
+    inc %eax
+2:  add $4, %esi
+    add $4, %edi
+    loop 1b
+    pop %edi
+    pop %esi
+    pop %edx
+    pop %ecx
+    ret

@@ -143,6 +143,16 @@ public final class GuestMachine implements AutoCloseable {
         return new GuestRun(code, why, output.text(), output.results(), vmm.exitCounts());
     }
 
+    /**
+     * Stops the vCPU (idempotent), so devices can be detached while the VM still exists. {@link #close()} does it
+     * too.
+     */
+    public void stop() {
+        if (thread != null) {
+            thread.stop();
+        }
+    }
+
     /** Exits of {@code reason} ({@link KvmAbi.Exit}) so far. */
     public long exits(int reason) {
         return vmm.exitCounts().getOrDefault(KvmAbi.Exit.name(reason), 0L);
@@ -160,9 +170,7 @@ public final class GuestMachine implements AutoCloseable {
     @Override
     public void close() {
         try {
-            if (thread != null) {
-                thread.stop();
-            }
+            stop();
             if (imageSlot != null) {
                 imageSlot.close();
             }

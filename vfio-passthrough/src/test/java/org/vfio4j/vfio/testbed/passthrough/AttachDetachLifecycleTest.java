@@ -1,0 +1,117 @@
+package org.vfio4j.vfio.testbed.passthrough;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.vfio4j.core.sys.Syscalls;
+import org.vfio4j.vfio.Vfio;
+import org.vfio4j.vfio.VfioStack;
+import org.vfio4j.vfio.pci.VfioPciDevice;
+import org.vfio4j.vfio.pci.VfioPciOptions;
+
+/**
+ * Attach and detach edu 100 times on one machine. Nothing may leak: file descriptors (/proc/self/fd), memslots,
+ * threads, and DMA mappings. A detached device's container is gone with it, so DMA mappings are checked where
+ * they can be seen: while attached, the container's DMA-available count is the same on every round (the mappings
+ * of earlier rounds are not still counted), and after detach the pages the IOMMU pinned are unpinned again
+ * (VmLck, the process's locked memory, which type1 charges for pinned pages, returns to its starting value).
+ */
+@Tag("testbed")
+class AttachDetachLifecycleTest {
+    private static final int ROUNDS = 100;
+    private static final long RAM = 4L << 20;
+
+    @Test
+    void attachAndDetach100TimesLeaksNothing() throws Exception {
+        String bdf = TestbedHost.bdf("edu");
+        Vfio vfio = Vfio.host();
+        try (GuestMachine m = new GuestMachine(Syscalls.linux(), RAM)) {
+            // One round first, so lazily created process-wide things (JNA, the loop's thread pool classes) exist.
+            attachOnce(vfio, m, bdf).close();
+            Set<String> fdsBefore = fds();
+            int slotsBefore = m.vmm().deviceMemory().slotsAvailable();
+            long lockedBefore = lockedKib();
+            int threadsBefore = threads();
+            long dmaAvailableAttached = -1;
+            for (int i = 0; i < ROUNDS; i++) {
+                VfioPciDevice d = attachOnce(vfio, m, bdf);
+                try {
+                    assertTrue(d.isAttached());
+                    assertEquals(RAM, d.counters().dmaMappedBytes(), "round " + i);
+                    VfioStack stack = d.stack();
+                    long available = stack.iommu().info().dmaAvailable().orElseThrow(
+                            () -> new AssertionError("type1 reports no DMA_AVAIL"));
+                    if (i == 0) {
+                        dmaAvailableAttached = available;
+                        assertTrue(lockedKib() >= lockedBefore + RAM / 1024,
+                                "attached, guest RAM is pinned (VmLck " + lockedKib() + " kB, before "
+                                        + lockedBefore + " kB)");
+                    }
+                    assertEquals(dmaAvailableAttached, available, "DMA-available while attached, round " + i);
+                } finally {
+                    d.detach();
+                }
+                assertFalse(d.isAttached());
+                d.detach();
+            }
+            assertEquals(slotsBefore, m.vmm().deviceMemory().slotsAvailable(), "memslots");
+            assertEquals(lockedBefore, lockedKib(), "pinned (locked) memory after " + ROUNDS + " detaches");
+            assertEquals(fdsBefore, fds(), "file descriptors after " + ROUNDS + " rounds");
+            assertEquals(threadsBefore, threads(), "threads after " + ROUNDS + " rounds");
+        }
+    }
+
+    private static VfioPciDevice attachOnce(Vfio vfio, GuestMachine m, String bdf) {
+        return VfioPciDevice.attach(vfio, m.vmm(), m.pciBus(),
+                VfioPciOptions.builder(bdf).slot(PassthroughSession.SLOT).build());
+    }
+
+    /** The open descriptors of this process but jar files, each as "number -> target". */
+    private static Set<String> fds() {
+        Set<String> out = new TreeSet<>();
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                try {
+                    String target = Files.readSymbolicLink(p).toString();
+                    if (!target.endsWith(".jar")) { // class loading may open a jar late; that is not a leak
+                        out.add(p.getFileName() + " -> " + target);
+                    }
+                } catch (IOException gone) {
+                    // the directory stream's own descriptor, closed by now
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    /** VmLck from /proc/self/status, in kB. */
+    private static long lockedKib() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmLck:")) {
+                    return Long.parseLong(line.substring(6).trim().split("\\s+")[0]);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new AssertionError("no VmLck in /proc/self/status");
+    }
+
+    /** Live Java threads (the JVM's own compiler threads, which come and go, are not among them). */
+    private static int threads() {
+        return Thread.getAllStackTraces().size();
+    }
+}

@@ -1,0 +1,133 @@
+# nvme: QEMU's NVMe controller (1b36:0010) passed through. BAR0 holds the registers, the doorbells at 0x1000 and
+# the MSI-X table and PBA; the VMM maps BAR0 but keeps the table's page trapped.
+# Results: nvme.cap.*, nvme.vs (read REG_READS times between mark.regs.start and mark.regs.end), msix.* (the table
+# found through the capability, entry 0 written between mark.table.start and mark.table.end: 4 dword writes), then
+# the admin queue brought up and a Get Features (number of queues) command whose completion interrupts on MSI-X
+# vector 0 (guest vector 0x41): irq.count, nvme.cqe.*.
+.ifndef VENDOR
+.set VENDOR, 0x1b36
+.endif
+.ifndef DEVICE
+.set DEVICE, 0x0010
+.endif
+.ifndef REG_READS
+.set REG_READS, 1000
+.endif
+.set ASQ_BUF, 0x300000
+.set ACQ_BUF, 0x301000
+.set NVME_BAR, VARS + 0x80
+.set CID, 0x0042
+
+main:
+    mov $(VENDOR | DEVICE << 16), %eax
+    call pci_find
+    jnz 1f
+    SAY "nvme not found"
+    mov $1, %eax
+    ret
+1:  mov %ebx, %eax
+    REPORT "function"
+    call pci_setup
+    mov BAR_ADDR, %esi
+    mov %esi, NVME_BAR
+
+    REPORT "mark.regs.start"
+    mov $REG_READS, %ecx
+    xor %edi, %edi
+    mov 0x08(%esi), %edx
+2:  mov 0x08(%esi), %eax
+    cmp %edx, %eax
+    je 3f
+    inc %edi
+3:  loop 2b
+    REPORT "mark.regs.end"
+    mov %edx, %eax
+    REPORT "nvme.vs"
+    mov %edi, %eax
+    REPORT "nvme.vs.changed"
+    mov 0x00(%esi), %eax
+    REPORT "nvme.cap.lo"
+    mov 0x04(%esi), %eax
+    REPORT "nvme.cap.hi"
+
+    call msix_locate
+    jnz 4f
+    SAY "nvme has no MSI-X capability"
+    mov $2, %eax
+    ret
+4:  REPORT "msix.table"
+    push %eax
+    mov %edx, %eax
+    REPORT "msix.size"
+    mov %ecx, %eax
+    REPORT "msix.cap"
+    pop %edi                        # edi = table entry 0
+    REPORT "mark.table.start"
+    movl $0xfee00000, 0x0(%edi)
+    movl $0, 0x4(%edi)
+    movl $0x41, 0x8(%edi)
+    movl $0, 0xc(%edi)
+    REPORT "mark.table.end"
+    mov 0x8(%edi), %eax
+    REPORT "msix.entry0.data"
+    mov 0xc(%edi), %eax
+    REPORT "msix.entry0.ctrl"
+    mov $0x41, %eax
+    mov $irq_handler, %edx
+    call idt_set
+    call lapic_enable
+    mov $0x8000, %eax               # MSI-X enable, function mask clear
+    mov $0x4000, %edx
+    call msix_control
+    add $2, %ecx
+    call pci_read16
+    REPORT "msix.control"
+
+    # Admin queues: 2-entry submission and completion queues in RAM (DMA through the IOMMU).
+    mov $ASQ_BUF, %edi
+    mov $(0x2000 / 4), %ecx
+    xor %eax, %eax
+    rep stosl
+    mov NVME_BAR, %esi
+    movl $0, 0x14(%esi)             # CC.EN = 0
+    push %esi
+    lea 0x1c(%esi), %esi
+    mov $1, %eax
+    call poll_clear                 # CSTS.RDY = 0
+    pop %esi
+    REPORT "nvme.disable.polls.left"
+    movl $0x00010001, 0x24(%esi)    # AQA: 2 entries each (zero-based sizes)
+    movl $ASQ_BUF, 0x28(%esi)
+    movl $0, 0x2c(%esi)
+    movl $ACQ_BUF, 0x30(%esi)
+    movl $0, 0x34(%esi)
+    movl $0x00460001, 0x14(%esi)    # CC: IOCQES 4, IOSQES 6, MPS 4 KiB, NVM command set, EN
+    push %esi
+    lea 0x1c(%esi), %esi
+    mov $1, %eax
+    call poll_set                   # CSTS.RDY = 1
+    pop %esi
+    REPORT "nvme.enable.polls.left"
+    mov 0x1c(%esi), %eax
+    REPORT "nvme.csts"
+
+    # Get Features, feature 7 (number of queues): no data transfer, one completion.
+    movl $(0x0a | CID << 16), ASQ_BUF + 0
+    movl $7, ASQ_BUF + 40
+    REPORT "mark.cmd.start"
+    movl $1, 0x1000(%esi)           # SQ 0 tail doorbell
+    mov $1, %eax
+    call wait_irq
+    REPORT "irq.count"
+    mov ACQ_BUF + 0, %eax
+    REPORT "nvme.cqe.dw0"
+    mov ACQ_BUF + 12, %eax
+    REPORT "nvme.cqe.dw3"
+    mov 0x04(%esi), %ecx            # CAP.DSTRD: doorbell stride 4 << DSTRD
+    and $0xf, %ecx
+    mov $4, %eax
+    shl %cl, %eax
+    movl $1, 0x1000(%esi,%eax)      # CQ 0 head doorbell
+    movl $0, 0x14(%esi)             # disable the controller again
+    xor %eax, %eax
+    ret
