@@ -1,11 +1,42 @@
 package org.vfio4j.vfio.pci;
 
+import static org.vfio4j.pci.config.PciRegisters.PCI_INTERRUPT_LINE;
+import static org.vfio4j.vfio.uapi.VfioConstants.*;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.WeakHashMap;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vfio4j.core.DeviceEvents;
+import org.vfio4j.core.VfioGroupRegistrar;
 import org.vfio4j.core.Vmm;
+import org.vfio4j.core.bus.TrapHandler;
+import org.vfio4j.core.event.EventLoop;
+import org.vfio4j.pci.bar.PciBars;
 import org.vfio4j.pci.bus.PciAddress;
 import org.vfio4j.pci.bus.PciBus;
+import org.vfio4j.pci.caps.CapabilityList;
+import org.vfio4j.pci.config.ConfigAccess;
 import org.vfio4j.pci.config.ConfigSpace;
 import org.vfio4j.vfio.Vfio;
+import org.vfio4j.vfio.VfioDevice;
+import org.vfio4j.vfio.VfioGroup;
 import org.vfio4j.vfio.VfioStack;
+import org.vfio4j.vfio.errors.HotResetRefusedException;
+import org.vfio4j.vfio.errors.VfioException;
+import org.vfio4j.vfio.irq.IrqInfo;
+import org.vfio4j.vfio.region.RegionInfo;
+import org.vfio4j.vfio.reset.HotResetInfo;
 
 /**
  * A host PCI function passed through to a guest with VFIO: one of the VMM's PCI functions whose config space is
@@ -18,10 +49,39 @@ import org.vfio4j.vfio.VfioStack;
  *     ... run the guest ...
  * }
  * }</pre>
+ *
+ * <p>Attach does, in order: open the VFIO stack, optionally reset, check and map guest RAM for DMA, register the
+ * group with the hypervisor (KVM-VFIO), build the virtual config space, start ERR/REQ/INTx, plan the BARs, install
+ * quirks, mmap the BARs, and finally put the function on the guest bus. Detach undoes it in reverse; so does a failed
+ * attach, for the steps done so far.
  */
 public final class VfioPciDevice implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(VfioPciDevice.class);
+    /** Devices attached per VMM, to tell which groups this VMM owns when a hot reset needs them. */
+    private static final Map<Vmm, Set<VfioPciDevice>> ATTACHED = Collections.synchronizedMap(new WeakHashMap<>());
 
-    private VfioPciDevice() {
+    private final String name;
+    private final Vmm vmm;
+    private final PciBus bus;
+    private final VfioStack stack;
+    private final VfioPciOptions options;
+    private final Deque<AutoCloseable> undo = new ArrayDeque<>();
+    private final AtomicBoolean detached = new AtomicBoolean();
+    private final LongAdder configReads = new LongAdder();
+    private final LongAdder configWrites = new LongAdder();
+    private PciAddress address;
+    private VirtualConfig config;
+    private BarMapper barMapper;
+    private Interrupts interrupts;
+    private GuestRamDma dma;
+    private volatile ResetMethod lastReset = ResetMethod.NONE;
+
+    private VfioPciDevice(VfioStack stack, Vmm vmm, PciBus bus, VfioPciOptions options) {
+        this.stack = stack;
+        this.vmm = vmm;
+        this.bus = bus;
+        this.options = options;
+        this.name = stack.device().name();
     }
 
     /**
@@ -29,75 +89,395 @@ public final class VfioPciDevice implements AutoCloseable {
      * {@code bus}. On failure everything opened so far is released and the exception says which step failed.
      */
     public static VfioPciDevice attach(Vfio vfio, Vmm vmm, PciBus bus, VfioPciOptions options) {
-        throw new UnsupportedOperationException("skeleton");
+        return attach(vfio, vfio.openPciDevice(options.host()), vmm, bus, options);
     }
 
     /**
-     * Attaches a function already opened as {@code stack}; the device takes ownership of the stack and closes it at
-     * detach (also when attach fails).
+     * Attaches a function already opened as {@code stack} (with {@code vfio}'s syscall seam); the device takes
+     * ownership of the stack and closes it at detach (also when attach fails).
      */
-    public static VfioPciDevice attach(VfioStack stack, Vmm vmm, PciBus bus, VfioPciOptions options) {
-        throw new UnsupportedOperationException("skeleton");
+    public static VfioPciDevice attach(Vfio vfio, VfioStack stack, Vmm vmm, PciBus bus, VfioPciOptions options) {
+        VfioPciDevice d = new VfioPciDevice(stack, vmm, bus, options);
+        try {
+            d.build(vfio);
+            return d;
+        } catch (RuntimeException e) {
+            try {
+                d.detach();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private void build(Vfio vfio) {
+        undo.push(stack);
+        VfioDevice device = stack.device();
+        if (!device.info().pci()) {
+            throw new VfioException(name + ": not a vfio-pci device (flags " + device.info().flagNames() + ")");
+        }
+        int count = Math.max(device.info().numRegions(), VFIO_PCI_CONFIG_REGION_INDEX + 1);
+        RegionInfo[] regions = new RegionInfo[count];
+        for (int i = 0; i < device.info().numRegions(); i++) {
+            regions[i] = device.regionInfo(i);
+        }
+        if (regions[VFIO_PCI_CONFIG_REGION_INDEX] == null) {
+            throw new VfioException(name + ": device has no config region");
+        }
+        if (options.resetOnAttach()) {
+            lastReset = resetHardware();
+        }
+        address = chooseAddress();
+
+        if (options.mapDma()) {
+            GuestRamDma ram = new GuestRamDma(name, stack.iommu());
+            ram.mapAll(vmm.guestMemory());
+            dma = ram;
+            undo.push(ram);
+        }
+        VfioGroup group = stack.group();
+        if (vmm.vfioGroupRegistrar().isPresent()) {
+            VfioGroupRegistrar.Registration reg = vmm.vfioGroupRegistrar().get()
+                    .addGroup(group.descriptor().fd(), "vfio group " + group.id());
+            undo.push(reg);
+        }
+
+        EventLoop loop = options.eventLoop().orElse(null);
+        if (loop == null) {
+            EventLoop own = new EventLoop(1);
+            undo.push(own);
+            loop = own;
+        }
+        DeviceEvents events = options.events().orElseGet(vmm::deviceEvents);
+        IrqInfo msiInfo = irqInfo(device, VFIO_PCI_MSI_IRQ_INDEX);
+        IrqInfo intxInfo = irqInfo(device, VFIO_PCI_INTX_IRQ_INDEX);
+        // The swizzle needs the pin, which is only known once config space is read; the line register is fixed up.
+        int gsi = options.intxGsi() >= 0 ? options.intxGsi() : 16 + address.device() % 4;
+        Interrupts[] holder = new Interrupts[1];
+        config = VirtualConfig.build(name, device.region(VFIO_PCI_CONFIG_REGION_INDEX), padded(regions),
+                msiInfo == null ? 0 : msiInfo.count(), intxInfo != null && intxInfo.count() > 0, gsi,
+                m -> holder[0].deliverMsi(m), m -> holder[0].deliverMsix(m));
+        int pin = config.interruptPin;
+        if (pin != 0 && options.intxGsi() < 0) {
+            gsi = 16 + (address.device() + pin - 1) % 4;
+            config.cs.setByte(PCI_INTERRUPT_LINE, gsi);
+        }
+        Interrupts irq = new Interrupts(name, vfio.syscalls(), device, vmm.interrupts(), loop, events,
+                this::releaseAsync, gsi, pin);
+        holder[0] = irq;
+        irq.attachCapabilities(config.msi, config.msix);
+        interrupts = irq;
+        undo.push(irq);
+        irq.start();
+
+        BarMapper mapper = new BarMapper(name, vmm, device, config.bars, padded(regions), options.mmapBars());
+        barMapper = mapper;
+        undo.push(mapper);
+        if (config.msix != null) {
+            mapper.addSpecial(config.msix.tableBar(), config.msix.tableOffset(), config.msix.tableBytes(),
+                    config.msix.tableHandler(), "MSI-X table");
+            mapper.addSpecial(config.msix.pbaBar(), config.msix.pbaOffset(), config.msix.pbaBytes(),
+                    config.msix.pbaHandler(), "MSI-X PBA");
+        }
+        List<RegionInfo> regionList = new ArrayList<>();
+        for (RegionInfo r : regions) {
+            if (r != null) {
+                regionList.add(r);
+            }
+        }
+        Context ctx = new Context(regionList);
+        for (DeviceQuirk q : options.quirks()) {
+            if (q.appliesTo(ctx)) {
+                AutoCloseable u;
+                try {
+                    u = q.install(ctx);
+                } catch (RuntimeException e) {
+                    throw new VfioException(name + ": quirk " + q.name() + " refused the device: " + e.getMessage(),
+                            e);
+                }
+                undo.push(u == null ? () -> { } : u);
+                LOG.info("{}: quirk {} installed", name, q.name());
+            }
+        }
+        mapper.activate();
+
+        ConfigAccess access = new CountingAccess(config.cs);
+        bus.attach(address.device(), address.function(), access);
+        undo.push(() -> bus.detach(address.device(), address.function()));
+        ATTACHED.computeIfAbsent(vmm, k -> new CopyOnWriteArraySet<>()).add(this);
+        LOG.info("{}: attached at {} (hidden caps {})", name, address, config.hidden);
+    }
+
+    private static IrqInfo irqInfo(VfioDevice device, int index) {
+        if (index >= device.info().numIrqs()) {
+            return null;
+        }
+        return device.irqInfo(index);
+    }
+
+    private static RegionInfo[] padded(RegionInfo[] regions) {
+        if (regions.length > PciBars.ROM) {
+            return regions;
+        }
+        RegionInfo[] out = new RegionInfo[PciBars.ROM + 1];
+        System.arraycopy(regions, 0, out, 0, regions.length);
+        return out;
+    }
+
+    private PciAddress chooseAddress() {
+        if (options.slot() >= 0) {
+            if (bus.function(options.slot(), options.function()) != null) {
+                throw new VfioException(String.format("%s: guest slot %02x.%x on bus %d is taken", name,
+                        options.slot(), options.function(), bus.number()));
+            }
+            return new PciAddress(bus.number(), options.slot(), options.function());
+        }
+        for (int dev = 0; dev < 32; dev++) {
+            if (bus.function(dev, options.function()) == null && (options.function() != 0
+                    || !bus.isMultiFunction(dev))) {
+                return new PciAddress(bus.number(), dev, options.function());
+            }
+        }
+        throw new VfioException(name + ": no free slot on guest bus " + bus.number());
+    }
+
+    /** Runs detach off the event loop (REQ arrives on it; detach waits for the loop). */
+    private void releaseAsync() {
+        Thread t = new Thread(() -> {
+            try {
+                detach();
+            } catch (RuntimeException e) {
+                LOG.error("{}: releasing the device after REQ failed", name, e);
+            }
+        }, "vfio4j-release-" + name);
+        t.setDaemon(true);
+        t.start();
     }
 
     /** The host function's name (its BDF). */
     public String name() {
-        throw new UnsupportedOperationException("skeleton");
+        return name;
     }
 
     /** Where the function sits on the guest bus. */
     public PciAddress address() {
-        throw new UnsupportedOperationException("skeleton");
+        return address;
     }
 
     /** The guest-visible config space (virtualized; non-emulated bits reach the device). */
     public ConfigSpace config() {
-        throw new UnsupportedOperationException("skeleton");
+        return config.cs;
     }
 
     /** The VFIO container, group and device this function uses. */
     public VfioStack stack() {
-        throw new UnsupportedOperationException("skeleton");
+        return stack;
     }
 
     /** A snapshot of the mapping layout and counters. */
     public VfioPciCounters counters() {
-        throw new UnsupportedOperationException("skeleton");
+        return new VfioPciCounters(barMapper == null ? List.of() : barMapper.layouts(), interruptMode(),
+                interrupts == null ? 0 : interrupts.kernelRoutedVectors(),
+                interrupts == null ? Map.of() : interrupts.userspaceCounts(),
+                interrupts == null ? 0 : interrupts.errors.get(), interrupts == null ? 0 : interrupts.requests.get(),
+                configReads.sum(), configWrites.sum(), dma == null ? 0 : dma.mappedBytes(), lastReset);
+    }
+
+    /**
+     * The container's current {@code DMA_AVAIL} (how many more DMA mappings the kernel allows), when the kernel
+     * reports it: the number a leak test compares before and after attach/detach cycles.
+     */
+    public OptionalLong dmaAvailable() {
+        stack.iommu().invalidate();
+        return stack.iommu().info().dmaAvailable();
     }
 
     /** The interrupt mode the guest enabled. */
     public InterruptMode interruptMode() {
-        throw new UnsupportedOperationException("skeleton");
+        return interrupts == null ? InterruptMode.NONE : interrupts.mode();
     }
 
     /**
      * Resets the function: {@code VFIO_DEVICE_RESET} when the device supports it, else a PCI hot reset when this
      * VMM owns every group in the dependency list, else nothing. Interrupts are torn down first; the virtualized
-     * config state (BARs, command, MSI/MSI-X programming) is written back afterwards.
+     * config state (command decode bits, MSI/MSI-X programming) is written back afterwards, and BAR mappings stay.
      *
      * @return the reset used
      */
-    public ResetMethod reset() {
-        throw new UnsupportedOperationException("skeleton");
+    public synchronized ResetMethod reset() {
+        if (detached.get()) {
+            throw new IllegalStateException(name + " is detached");
+        }
+        interrupts.suspend();
+        try {
+            lastReset = resetHardware();
+        } finally {
+            config.restoreAfterReset();
+            interrupts.resume();
+        }
+        return lastReset;
+    }
+
+    private ResetMethod resetHardware() {
+        VfioDevice device = stack.device();
+        if (device.info().resettable()) {
+            device.reset();
+            LOG.info("{}: reset with VFIO_DEVICE_RESET", name);
+            return ResetMethod.DEVICE_RESET;
+        }
+        HotResetInfo info;
+        try {
+            info = device.hotResetInfo();
+        } catch (RuntimeException e) {
+            LOG.info("{}: no VFIO_DEVICE_RESET and no hot reset info ({}); not reset", name, e.getMessage());
+            return ResetMethod.NONE;
+        }
+        List<VfioGroup> others = new ArrayList<>();
+        for (VfioPciDevice d : ATTACHED.getOrDefault(vmm, Set.of())) {
+            if (d != this && !d.detached.get() && info.groupIds().contains(d.stack.group().id())) {
+                others.add(d.stack.group());
+            }
+        }
+        try {
+            device.hotReset(others);
+            LOG.info("{}: reset with a PCI hot reset of groups {}", name, info.groupIds());
+            return ResetMethod.HOT_RESET;
+        } catch (HotResetRefusedException e) {
+            LOG.info("{}: no VFIO_DEVICE_RESET, and a hot reset needs groups {} this VMM doesn't own; not reset",
+                    name, e.missingGroups());
+            return ResetMethod.NONE;
+        }
     }
 
     /** True until {@link #detach()}. */
     public boolean isAttached() {
-        throw new UnsupportedOperationException("skeleton");
+        return !detached.get();
     }
 
     /**
      * Removes the function from the guest bus and releases everything it holds: trap registrations, memslots,
      * mmaps, irqfds, MSI routes, DMA mappings, the KVM-VFIO registration, the event loop it started, and the VFIO
-     * device, group and container. Idempotent.
+     * device, group and container. Idempotent. Each step runs even when an earlier one failed; the first failure is
+     * thrown at the end with the others suppressed.
      */
     public void detach() {
-        throw new UnsupportedOperationException("skeleton");
+        if (!detached.compareAndSet(false, true)) {
+            return;
+        }
+        Set<VfioPciDevice> peers = ATTACHED.get(vmm);
+        if (peers != null) {
+            peers.remove(this);
+        }
+        RuntimeException first = null;
+        while (!undo.isEmpty()) {
+            AutoCloseable c = undo.pop();
+            try {
+                c.close();
+            } catch (Exception e) {
+                RuntimeException r = e instanceof RuntimeException re ? re
+                        : new VfioException(name + ": releasing " + c + " failed", e);
+                if (first == null) {
+                    first = r;
+                } else {
+                    first.addSuppressed(r);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+        LOG.info("{}: detached", name);
     }
 
     /** Same as {@link #detach()}. */
     @Override
     public void close() {
         detach();
+    }
+
+    @Override
+    public String toString() {
+        return "VfioPciDevice[" + name + " at " + address + (detached.get() ? ", detached" : "") + "]";
+    }
+
+    /** The function as the guest bus sees it: the virtual config space, with access counters. */
+    private final class CountingAccess implements ConfigAccess {
+        private final ConfigSpace cs;
+
+        CountingAccess(ConfigSpace cs) {
+            this.cs = cs;
+        }
+
+        @Override
+        public long read(int offset, int size) {
+            configReads.increment();
+            return cs.read(offset, size);
+        }
+
+        @Override
+        public void write(int offset, int size, long value) {
+            configWrites.increment();
+            cs.write(offset, size, value);
+        }
+
+        @Override
+        public int length() {
+            return cs.length();
+        }
+    }
+
+    /** What quirks see during attach. */
+    private final class Context implements QuirkContext {
+        private final List<RegionInfo> regions;
+
+        Context(List<RegionInfo> regions) {
+            this.regions = List.copyOf(regions);
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public VfioDevice device() {
+            return stack.device();
+        }
+
+        @Override
+        public List<RegionInfo> regions() {
+            return regions;
+        }
+
+        @Override
+        public ConfigSpace config() {
+            return config.cs;
+        }
+
+        @Override
+        public CapabilityList capabilities() {
+            return config.caps;
+        }
+
+        @Override
+        public Vmm vmm() {
+            return vmm;
+        }
+
+        @Override
+        public PciBus bus() {
+            return bus;
+        }
+
+        @Override
+        public PciAddress address() {
+            return address;
+        }
+
+        @Override
+        public void trapBarRange(int bar, long offset, long length, TrapHandler handler) {
+            barMapper.addSpecial(bar, offset, length, handler, "quirk");
+        }
     }
 }

@@ -1,0 +1,445 @@
+package org.vfio4j.vfio.pci;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vfio4j.core.Vmm;
+import org.vfio4j.core.bus.TrapBus;
+import org.vfio4j.core.bus.TrapHandler;
+import org.vfio4j.core.memory.DeviceMemorySlot;
+import org.vfio4j.core.sys.Linux;
+import org.vfio4j.core.sys.MemoryMapping;
+import org.vfio4j.pci.bar.BarDefinition;
+import org.vfio4j.pci.bar.BarListener;
+import org.vfio4j.pci.bar.BarType;
+import org.vfio4j.pci.bar.PciBars;
+import org.vfio4j.vfio.VfioDevice;
+import org.vfio4j.vfio.errors.VfioException;
+import org.vfio4j.vfio.region.RegionInfo;
+import org.vfio4j.vfio.region.SparseArea;
+import org.vfio4j.vfio.region.VfioRegion;
+
+/**
+ * Puts each BAR of a passthrough function into the guest's address space where the guest programmed it, and keeps
+ * it there through moves and decode toggles.
+ *
+ * <p><b>Plan</b> (fixed at attach). A memory BAR is split at host-page granularity into ranges mmapped as device
+ * memory and ranges that trap:
+ * <ul>
+ *   <li>no mmap flag on the region, mmap disabled in the options, an I/O BAR or the ROM: all of it traps;</li>
+ *   <li>sub-page BAR (smaller than a host page): all of it traps, because a memslot maps whole pages and the page
+ *       would also cover whatever the guest places next to the BAR;</li>
+ *   <li>sparse-mmap capability: only the listed areas (page-aligned parts) are mapped, gaps trap;</li>
+ *   <li>MSI-X table or PBA in the BAR (with or without the MSI-X-mappable capability): the host pages they touch
+ *       trap, so the VMM sees every table write; a table that isn't page aligned takes the rest of its pages with
+ *       it, and those bytes are forwarded to the device with pread/pwrite;</li>
+ *   <li>ranges a {@link DeviceQuirk} claims: trapped the same way.</li>
+ * </ul>
+ *
+ * <p><b>Traps.</b> One trap registration covers the whole BAR. With the mapped ranges in memslots, only accesses to
+ * the unmapped ranges exit, so the handler sees exactly the trapped ranges. It sends special ranges (MSI-X table,
+ * PBA, quirk ranges) to their handlers and everything else to the device with a pread or pwrite of exactly the
+ * access size. It never throws: a failed access reads all-ones and a failed write is dropped.
+ *
+ * <p><b>Moves and decode toggles.</b> On any change, the memslots at the old place are removed first (accesses there
+ * now trap to the handler, which still reaches the same device), then the trap registration is moved atomically to
+ * the new place (or removed when decode is off), then the memslots are added at the new place (until they are,
+ * accesses trap to the handler already at the new place). So a vCPU never sees the old mapping together with the
+ * new handler: at every instant an address decodes to the BAR's current placement or to nothing.
+ */
+final class BarMapper implements BarListener, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BarMapper.class);
+    private static final long PAGE = Linux.PAGE_SIZE;
+
+    private final String name;
+    private final Vmm vmm;
+    private final PciBars bars;
+    private final boolean mmapAllowed;
+    private final List<Bar> all = new ArrayList<>();
+    private boolean active;
+    private boolean closed;
+
+    BarMapper(String name, Vmm vmm, VfioDevice device, PciBars bars, RegionInfo[] regions, boolean mmapAllowed) {
+        this.name = name;
+        this.vmm = vmm;
+        this.bars = bars;
+        this.mmapAllowed = mmapAllowed;
+        for (BarDefinition d : bars.definitions()) {
+            all.add(new Bar(d.index(), d.type() == BarType.IO, d.size(), new VfioRegion(device.descriptor(),
+                    regions[d.index()]), regions[d.index()].size()));
+        }
+        if (bars.romSize() > 0) {
+            RegionInfo rom = regions[PciBars.ROM];
+            all.add(new Bar(PciBars.ROM, false, bars.romSize(), new VfioRegion(device.descriptor(), rom),
+                    rom.size()));
+        }
+    }
+
+    /** The BAR with {@code index}, or null when not implemented. */
+    Bar bar(int index) {
+        for (Bar b : all) {
+            if (b.index == index) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    /** Claims a range of a BAR for {@code handler}; only before {@link #activate()}. */
+    synchronized void addSpecial(int index, long offset, long length, TrapHandler handler, String why) {
+        if (active) {
+            throw new IllegalStateException(name + ": BAR ranges can only be claimed during attach");
+        }
+        Bar b = bar(index);
+        if (b == null) {
+            throw new VfioException(String.format("%s: cannot trap BAR%d range 0x%x+0x%x: BAR not implemented",
+                    name, index, offset, length));
+        }
+        if (offset < 0 || length <= 0 || offset + length > b.size) {
+            throw new VfioException(String.format("%s: BAR%d range 0x%x+0x%x lies outside the 0x%x-byte BAR", name,
+                    index, offset, length, b.size));
+        }
+        for (Special s : b.specials) {
+            if (offset < s.offset + s.length && s.offset < offset + length) {
+                throw new VfioException(String.format("%s: BAR%d range 0x%x+0x%x (%s) overlaps %s", name, index,
+                        offset, length, why, s.why));
+            }
+        }
+        b.specials.add(new Special(offset, length, handler, why));
+        b.specials.sort(Comparator.comparingLong(Special::offset));
+    }
+
+    /** Computes the plans, mmaps the mappable ranges, and starts following the guest's BAR programming. */
+    synchronized void activate() {
+        for (Bar b : all) {
+            b.plan();
+        }
+        active = true;
+        bars.addListener(this);
+        for (Bar b : all) {
+            update(b);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------- BarListener (vCPU)
+
+    @Override
+    public void barMoved(int index, long oldAddress, long newAddress) {
+        Bar b = bar(index);
+        if (b != null) {
+            update(b);
+        }
+    }
+
+    @Override
+    public void decodeChanged(boolean memory, boolean enabled) {
+        for (Bar b : all) {
+            if (b.io != memory) {
+                update(b);
+            }
+        }
+    }
+
+    @Override
+    public void romEnableChanged(boolean enabled) {
+        Bar b = bar(PciBars.ROM);
+        if (b != null) {
+            update(b);
+        }
+    }
+
+    /** Brings BAR {@code b} to where the guest's programming says it decodes; see the class comment for the order. */
+    synchronized void update(Bar b) {
+        if (!active || closed) {
+            return;
+        }
+        long want = bars.isDecoding(b.index) ? bars.address(b.index) : -1;
+        if (want == b.guestBase) {
+            return;
+        }
+        b.removeSlots();
+        if (want == -1) {
+            b.removeTrap();
+            return;
+        }
+        TrapBus bus = b.io ? vmm.pioBus() : vmm.mmioBus();
+        try {
+            if (b.trap == null) {
+                b.trap = bus.register(want, b.size, b.handler, name + " " + b.label());
+            } else {
+                b.trap.move(want);
+            }
+        } catch (RuntimeException e) {
+            // The guest placed the BAR over something else: like a real conflict, the BAR answers nothing.
+            LOG.warn("{}: {} at 0x{} not placed: {}", name, b.label(), Long.toHexString(want), e.getMessage());
+            b.removeTrap();
+            return;
+        }
+        b.guestBase = want;
+        b.addSlots();
+    }
+
+    /** The layout and counters of every BAR. */
+    synchronized List<BarLayout> layouts() {
+        List<BarLayout> out = new ArrayList<>();
+        for (Bar b : all) {
+            out.add(new BarLayout(b.index, b.io, b.size, b.guestBase == -1 ? 0 : b.guestBase, b.guestBase != -1,
+                    b.mapped, b.trapped, b.reads.sum(), b.writes.sum()));
+        }
+        return out;
+    }
+
+    /** Removes memslots, then trap registrations, then unmaps the host mappings. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        bars.removeListener(this);
+        RuntimeException first = null;
+        for (Bar b : all) {
+            try {
+                b.removeSlots();
+                b.removeTrap();
+            } catch (RuntimeException e) {
+                first = add(first, e);
+            }
+        }
+        for (Bar b : all) {
+            for (MemoryMapping m : b.mmaps) {
+                try {
+                    m.close();
+                } catch (RuntimeException e) {
+                    first = add(first, e);
+                }
+            }
+            b.mmaps.clear();
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    private static RuntimeException add(RuntimeException first, RuntimeException e) {
+        if (first == null) {
+            return e;
+        }
+        first.addSuppressed(e);
+        return first;
+    }
+
+    /** A range of a BAR that traps to its own handler instead of the device. */
+    private record Special(long offset, long length, TrapHandler handler, String why) {
+    }
+
+    /** One BAR: its plan, host mappings, and where it is in the guest now. */
+    final class Bar {
+        final int index;
+        final boolean io;
+        final long size;
+        final VfioRegion region;
+        final long regionSize;
+        final List<Special> specials = new ArrayList<>();
+        final List<BarLayout.Range> mapped = new ArrayList<>();
+        final List<BarLayout.Range> trapped = new ArrayList<>();
+        final List<MemoryMapping> mmaps = new ArrayList<>();
+        final List<DeviceMemorySlot> slots = new ArrayList<>();
+        final LongAdder reads = new LongAdder();
+        final LongAdder writes = new LongAdder();
+        final TrapHandler handler = new Handler();
+        TrapBus.Registration trap;
+        long guestBase = -1;
+
+        Bar(int index, boolean io, long size, VfioRegion region, long regionSize) {
+            this.index = index;
+            this.io = io;
+            this.size = size;
+            this.region = region;
+            this.regionSize = regionSize;
+        }
+
+        String label() {
+            return index == PciBars.ROM ? "ROM" : "BAR" + index;
+        }
+
+        /** Splits the BAR into mapped and trapped ranges and mmaps the mapped ones. */
+        void plan() {
+            RegionInfo info = region.info();
+            String reason = null;
+            if (index == PciBars.ROM) {
+                reason = "ROM (read through pread)";
+            } else if (io) {
+                reason = "I/O BAR";
+            } else if (!mmapAllowed) {
+                reason = "mmap disabled";
+            } else if (!info.mmappable()) {
+                reason = "no mmap";
+            } else if (size < PAGE) {
+                reason = "sub-page BAR";
+            }
+            List<long[]> maps = new ArrayList<>();
+            if (reason == null) {
+                for (SparseArea a : info.mmapAreas()) {
+                    long start = alignUp(a.offset());
+                    long end = Math.min(alignDown(a.offset() + a.size()), alignDown(Math.min(size, regionSize)));
+                    subtractSpecials(maps, start, end);
+                }
+            }
+            try {
+                for (long[] r : maps) {
+                    mmaps.add(region.mmap(r[0], r[1] - r[0]));
+                    mapped.add(new BarLayout.Range(r[0], r[1] - r[0], "mmap"));
+                }
+            } catch (RuntimeException e) {
+                for (MemoryMapping m : mmaps) {
+                    m.close();
+                }
+                mmaps.clear();
+                mapped.clear();
+                throw e;
+            }
+            // Everything not mapped traps; name each piece.
+            long pos = 0;
+            for (BarLayout.Range m : mapped) {
+                addTrapped(pos, m.offset(), reason);
+                pos = m.offset() + m.length();
+            }
+            addTrapped(pos, size, reason);
+        }
+
+        private void subtractSpecials(List<long[]> out, long start, long end) {
+            long pos = start;
+            for (Special s : specials) {
+                long sStart = alignDown(s.offset);
+                long sEnd = alignUp(s.offset + s.length);
+                if (sEnd <= pos || sStart >= end) {
+                    continue;
+                }
+                if (sStart > pos) {
+                    out.add(new long[] {pos, sStart});
+                }
+                pos = Math.max(pos, sEnd);
+            }
+            if (pos < end) {
+                out.add(new long[] {pos, end});
+            }
+        }
+
+        private void addTrapped(long from, long to, String reason) {
+            long pos = from;
+            for (Special s : specials) {
+                long sStart = Math.max(pos, reason == null ? alignDown(s.offset) : s.offset);
+                long sEnd = Math.min(to, reason == null ? alignUp(s.offset + s.length) : s.offset + s.length);
+                if (sEnd <= sStart) {
+                    continue;
+                }
+                if (sStart > pos) {
+                    trapped.add(new BarLayout.Range(pos, sStart - pos, reason == null ? "sparse gap" : reason));
+                }
+                trapped.add(new BarLayout.Range(sStart, sEnd - sStart, s.why));
+                pos = sEnd;
+            }
+            if (pos < to) {
+                trapped.add(new BarLayout.Range(pos, to - pos, reason == null ? "sparse gap" : reason));
+            }
+        }
+
+        void addSlots() {
+            for (int i = 0; i < mmaps.size(); i++) {
+                MemoryMapping m = mmaps.get(i);
+                BarLayout.Range r = mapped.get(i);
+                try {
+                    slots.add(vmm.deviceMemory().map(guestBase + r.offset(), r.length(), m.address(), false,
+                            String.format("%s %s +0x%x", name, label(), r.offset())));
+                } catch (RuntimeException e) {
+                    // Still correct, only slower: the trap handler covers the range.
+                    LOG.warn("{}: {} range {} stays trapped: {}", name, label(), r, e.getMessage());
+                }
+            }
+        }
+
+        void removeSlots() {
+            RuntimeException first = null;
+            for (DeviceMemorySlot s : slots) {
+                try {
+                    s.close();
+                } catch (RuntimeException e) {
+                    first = add(first, e);
+                }
+            }
+            slots.clear();
+            if (first != null) {
+                throw first;
+            }
+        }
+
+        void removeTrap() {
+            if (trap != null) {
+                trap.close();
+                trap = null;
+            }
+            guestBase = -1;
+        }
+
+        /** Trapped accesses: special ranges to their handlers, the rest to the device at exactly the access size. */
+        private final class Handler implements TrapHandler {
+            @Override
+            public long read(long offset, int size) {
+                reads.increment();
+                for (Special s : specials) {
+                    if (offset >= s.offset && offset < s.offset + s.length) {
+                        return offset + size <= s.offset + s.length ? s.handler.read(offset - s.offset, size)
+                                : TrapHandler.allOnes(size);
+                    }
+                }
+                if (offset + size > regionSize) {
+                    return TrapHandler.allOnes(size);
+                }
+                try {
+                    return region.read(offset, size);
+                } catch (RuntimeException e) {
+                    LOG.debug("{}: {} read of {} at 0x{} failed", name, label(), size, Long.toHexString(offset), e);
+                    return TrapHandler.allOnes(size);
+                }
+            }
+
+            @Override
+            public void write(long offset, int size, long value) {
+                writes.increment();
+                for (Special s : specials) {
+                    if (offset >= s.offset && offset < s.offset + s.length) {
+                        if (offset + size <= s.offset + s.length) {
+                            s.handler.write(offset - s.offset, size, value);
+                        }
+                        return;
+                    }
+                }
+                if (index == PciBars.ROM || offset + size > regionSize) {
+                    return;
+                }
+                try {
+                    region.write(offset, size, value);
+                } catch (RuntimeException e) {
+                    LOG.debug("{}: {} write of {} at 0x{} failed", name, label(), size, Long.toHexString(offset), e);
+                }
+            }
+
+            @Override
+            public String toString() {
+                return name + " " + label();
+            }
+        }
+    }
+
+    private static long alignUp(long v) {
+        return (v + PAGE - 1) & ~(PAGE - 1);
+    }
+
+    private static long alignDown(long v) {
+        return v & ~(PAGE - 1);
+    }
+}
