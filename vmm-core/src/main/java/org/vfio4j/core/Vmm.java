@@ -5,6 +5,7 @@ import org.vfio4j.core.bus.TrapBus;
 import org.vfio4j.core.irq.InterruptController;
 import org.vfio4j.core.memory.DeviceMemoryMapper;
 import org.vfio4j.core.memory.GuestMemory;
+import org.vfio4j.core.memory.MemoryReservations;
 
 /**
  * What a device plugged into a VMM may use: the SPI a host VMM implements for vfio4j. vmm-core ships a KVM
@@ -32,6 +33,14 @@ public interface Vmm {
      * it doesn't.
      */
     default Optional<VfioGroupRegistrar> vfioGroupRegistrar() {
+        return Optional.empty();
+    }
+
+    /**
+     * Where a device reserves guest RAM that the guest must be told is not usable RAM (an OpRegion copy, stolen
+     * graphics memory), and the memory map that results; empty when this VMM has no such hook.
+     */
+    default Optional<MemoryReservations> memoryReservations() {
         return Optional.empty();
     }
 

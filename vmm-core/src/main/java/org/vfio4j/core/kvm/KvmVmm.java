@@ -14,6 +14,8 @@ import org.vfio4j.core.VfioGroupRegistrar;
 import org.vfio4j.core.Vmm;
 import org.vfio4j.core.bus.TrapBus;
 import org.vfio4j.core.irq.InterruptController;
+import org.vfio4j.core.memory.MemoryReservations;
+import org.vfio4j.core.memory.RamReservations;
 import org.vfio4j.core.sys.Syscalls;
 
 /**
@@ -43,6 +45,7 @@ public final class KvmVmm implements Vmm, AutoCloseable {
     private final TrapBus mmio = new TrapBus("mmio");
     private final TrapBus pio = new TrapBus("pio");
     private final KvmInterruptController interrupts;
+    private final RamReservations reservations;
     private final List<VcpuThread> threads = new CopyOnWriteArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private static final Logger LOG = LoggerFactory.getLogger(KvmVmm.class);
@@ -54,6 +57,7 @@ public final class KvmVmm implements Vmm, AutoCloseable {
         this.vm = vm;
         this.guestMemory = new KvmGuestMemory(vm);
         this.deviceMemory = new KvmDeviceMemoryMapper(vm);
+        this.reservations = new RamReservations(guestMemory);
         this.interrupts = irqchip ? new KvmInterruptController(vm) : null;
     }
 
@@ -188,6 +192,12 @@ public final class KvmVmm implements Vmm, AutoCloseable {
                 }
             }
         };
+    }
+
+    /** Reservations in this VM's RAM; {@link RamReservations#e820()} is the memory map to give the guest. */
+    @Override
+    public Optional<MemoryReservations> memoryReservations() {
+        return Optional.of(reservations);
     }
 
     @Override
