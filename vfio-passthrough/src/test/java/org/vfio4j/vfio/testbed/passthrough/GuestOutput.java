@@ -74,6 +74,19 @@ public final class GuestOutput implements TrapHandler {
         }
     }
 
+    /**
+     * Parses text printed elsewhere (e.g. by the same program under QEMU, from its debugcon file) into results
+     * without exit counts.
+     */
+    public static List<Result> parse(String text) {
+        GuestOutput out = new GuestOutput(Map::of);
+        byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
+        for (byte b : bytes) {
+            out.write(0, 1, b & 0xff);
+        }
+        return out.results();
+    }
+
     /** Everything the guest printed so far. */
     public synchronized String text() {
         return all.toString(StandardCharsets.US_ASCII);
