@@ -119,8 +119,8 @@ public final class VfioPciDevice implements AutoCloseable {
         }
         int count = Math.max(device.info().numRegions(), VFIO_PCI_CONFIG_REGION_INDEX + 1);
         RegionInfo[] regions = new RegionInfo[count];
-        for (int i = 0; i < device.info().numRegions(); i++) {
-            regions[i] = device.regionInfo(i);
+        for (RegionInfo r : device.regions()) {
+            regions[r.index()] = r;
         }
         if (regions[VFIO_PCI_CONFIG_REGION_INDEX] == null) {
             throw new VfioException(name + ": device has no config region");

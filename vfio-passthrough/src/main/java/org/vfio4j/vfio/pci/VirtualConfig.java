@@ -91,7 +91,10 @@ final class VirtualConfig {
         cs.setPassthrough(new RegionBacking(name, config));
 
         // Command: the decode and bus-master bits are mirrored in the image (PciBars watches them) and passed on.
+        // The guest starts with its BARs unassigned, so the device must not decode (or master) until the guest
+        // programs it: clear those bits in the device too.
         int command = cs.getWord(PCI_COMMAND) & ~COMMAND_MIRRORED;
+        config.write(PCI_COMMAND, 2, command);
         cs.setWord(PCI_COMMAND, command);
         cs.setWritable(PCI_COMMAND, 2, COMMAND_MIRRORED);
         // Status: only "has capabilities" is the VMM's (it can hide every capability).

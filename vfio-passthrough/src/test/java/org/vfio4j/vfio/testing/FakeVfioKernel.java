@@ -80,7 +80,7 @@ public final class FakeVfioKernel implements Syscalls {
     private record DeviceHandle(Group group, FakeVfioDevice device) {
     }
 
-    private record Mmap(Memory memory, FakeRegion region, long offset, long length) {
+    private record Mmap(Pointer memory, FakeRegion region, long offset, long length) {
     }
 
     // ------------------------------------------------------------------ configuration
@@ -616,6 +616,14 @@ public final class FakeVfioKernel implements Syscalls {
                     d.triggers.remove(index);
                     return 0;
                 }
+                // vfio-pci enables one of INTx, MSI and MSI-X at a time: the others must be disabled first.
+                if (data == VFIO_IRQ_SET_DATA_EVENTFD && index <= VFIO_PCI_MSIX_IRQ_INDEX) {
+                    for (int other = VFIO_PCI_INTX_IRQ_INDEX; other <= VFIO_PCI_MSIX_IRQ_INDEX; other++) {
+                        if (other != index && d.triggers.containsKey(other)) {
+                            return -Errno.EINVAL;
+                        }
+                    }
+                }
                 int[] t = d.triggers.computeIfAbsent(index, k -> filled(max));
                 if (data == VFIO_IRQ_SET_DATA_EVENTFD) {
                     for (int i = 0; i < count; i++) {
@@ -817,10 +825,14 @@ public final class FakeVfioKernel implements Syscalls {
         if (pos + length > physLen) {
             return -Errno.EINVAL;
         }
-        Memory m = new Memory(length);
-        m.clear();
+        // Page-aligned anonymous shared memory, like a real BAR mmap, so KVM accepts it as a memslot.
+        long address = real.mmap(0, length, Linux.PROT_READ | Linux.PROT_WRITE, Linux.MAP_SHARED | Linux.MAP_ANONYMOUS,
+                -1, 0);
+        if (address < 0 && address > -4096) {
+            return address;
+        }
+        Pointer m = new Pointer(address);
         m.write(0, r.contents, (int) pos, (int) Math.min(length, r.size - pos));
-        long address = Pointer.nativeValue(m);
         mmaps.put(address, new Mmap(m, r, pos, length));
         return address;
     }
@@ -835,7 +847,7 @@ public final class FakeVfioKernel implements Syscalls {
             return -Errno.EINVAL; // the library always unmaps exactly what it mapped
         }
         mmaps.remove(addr);
-        return 0;
+        return real.munmap(addr, length);
     }
 
     /** The region range each live fake mmap covers, as {@code "region N offset 0x.. length 0x.."}. */
