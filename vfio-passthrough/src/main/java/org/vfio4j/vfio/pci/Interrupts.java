@@ -113,14 +113,14 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
 
     /** Where the emulated MSI capability sends messages (pending vectors unmasked by the guest). */
     void deliverMsi(MsiMessage m) {
-        userspace.get("msi").increment();
         ic.signalMsi(m);
+        userspace.get("msi").increment();
     }
 
     /** Where the emulated MSI-X capability sends messages (pending vectors unmasked by the guest). */
     void deliverMsix(MsiMessage m) {
-        userspace.get("msix").increment();
         ic.signalMsi(m);
+        userspace.get("msix").increment();
     }
 
     /** Starts ERR and REQ reporting (when VFIO offers them) and INTx (when the function has a pin). */
