@@ -22,6 +22,7 @@ import org.vfio4j.core.kvm.KvmVmm;
 import org.vfio4j.core.memory.DeviceMemoryMapper;
 import org.vfio4j.core.memory.DeviceMemorySlot;
 import org.vfio4j.core.memory.GuestMemory;
+import org.vfio4j.core.memory.RamRegion;
 import org.vfio4j.core.sys.Syscalls;
 import org.vfio4j.pci.bus.PciHostBridge;
 import org.vfio4j.vfio.Vfio;
@@ -166,6 +167,8 @@ final class PassthroughRig implements AutoCloseable {
         final List<String> groupEvents = new ArrayList<>();
         final List<String> slotEvents = new ArrayList<>();
         DeviceEvents events = DeviceEvents.RELEASE_AT_ONCE;
+        /** RAM the VMM claims besides KVM's (never backed: for layouts the device must refuse before mapping). */
+        final List<RamRegion> extraRam = new ArrayList<>();
 
         TestVmm(KvmVmm kvm) {
             this.kvm = kvm;
@@ -173,7 +176,19 @@ final class PassthroughRig implements AutoCloseable {
 
         @Override
         public GuestMemory guestMemory() {
-            return kvm.guestMemory();
+            return new GuestMemory() {
+                @Override
+                public List<RamRegion> regions() {
+                    List<RamRegion> all = new ArrayList<>(kvm.guestMemory().regions());
+                    all.addAll(extraRam);
+                    return all;
+                }
+
+                @Override
+                public AutoCloseable addListener(Listener listener) {
+                    return kvm.guestMemory().addListener(listener);
+                }
+            };
         }
 
         @Override
