@@ -16,6 +16,7 @@ import org.vfio4j.vfio.sysfs.Sysfs;
 public final class VfioModule extends PrivateModule {
     private final Syscalls sys;
     private final Sysfs sysfs;
+    private boolean pciDevices;
 
     /** The real kernel and the host's sysfs. */
     public VfioModule() {
@@ -38,8 +39,22 @@ public final class VfioModule extends PrivateModule {
         return new VfioModule(sysfs);
     }
 
+    /**
+     * Also binds and exposes {@link org.vfio4j.vfio.pci.VfioPciDeviceFactory}, which builds passthrough devices from
+     * a host address and a guest slot. The injector must then bind {@link org.vfio4j.core.Vmm} and
+     * {@link org.vfio4j.pci.bus.PciHostBridge} (e.g. vmm-core's KvmModule and pci-emulation's PciEmulationModule).
+     */
+    public VfioModule withPciDevices() {
+        this.pciDevices = true;
+        return this;
+    }
+
     @Override
     protected void configure() {
+        if (pciDevices) {
+            bind(org.vfio4j.vfio.pci.VfioPciDeviceFactory.class).in(Scopes.SINGLETON);
+            expose(org.vfio4j.vfio.pci.VfioPciDeviceFactory.class);
+        }
         if (sys != null) {
             bind(Vfio.class).toInstance(new Vfio(sys, sysfs));
         } else {

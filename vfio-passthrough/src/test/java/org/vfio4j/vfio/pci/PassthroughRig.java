@@ -55,6 +55,7 @@ final class PassthroughRig implements AutoCloseable {
     final FakeVfioDevice device = new FakeVfioDevice(BDF);
     final FakeRegion config;
     final Vfio vfio;
+    final FakeSysfs sysfs;
     final KvmVmm kvm;
     final TestVmm vmm;
     final PciHostBridge host = new PciHostBridge();
@@ -86,7 +87,7 @@ final class PassthroughRig implements AutoCloseable {
         }
         customize.accept(this);
         kernel.addDevice(GROUP, device);
-        FakeSysfs sysfs = new FakeSysfs(tmp).pciDevice(BDF, GROUP, "vfio-pci");
+        sysfs = new FakeSysfs(tmp).pciDevice(BDF, GROUP, "vfio-pci");
         vfio = new Vfio(kernel, sysfs.sysfs());
         kvm = KvmVmm.create(Syscalls.linux(), KvmVmm.Config.defaults());
         kvm.guestMemory().addRam(0, 2 << 20, "low");
