@@ -83,6 +83,10 @@ public final class IgdQuirk implements DeviceQuirk {
             DeviceRegionRegistry.install(context, plan); // logs the unclaimed ones
             return () -> { };
         }
+        if (context.address().bus() != 0 || context.address().device() != 2 || context.address().function() != 0) {
+            LOG.warn("{}: IGD attached at guest {}; guest drivers and the video BIOS of older generations expect it "
+                    + "at 00:02.0", context.name(), context.address());
+        }
         Deque<AutoCloseable> undo = new ArrayDeque<>();
         try {
             undo.push(DeviceRegionRegistry.install(context, plan));

@@ -269,6 +269,16 @@ class IgdAttachTest {
     }
 
     @Test
+    void anIgdCannotTakeRamOnceTheGuestHasItsMemoryMap() {
+        rig = new IgdRig(tmp);
+        rig.kvm.reservations().seal(); // the guest booted: hot-plug
+        VfioException e = assertThrows(VfioException.class, rig::attach);
+        assertTrue(e.getMessage().contains("already has its memory map"), e.getMessage());
+        assertEquals(0, rig.kernel.openFakeFds());
+        assertNull(rig.host.rootBus().function(2, 0));
+    }
+
+    @Test
     void generation11UsesThe64BitBdsmAt0xC0() {
         rig = new IgdRig(tmp, r -> {
             r.config.buffer().putShort(2, (short) 0x8a52); // Ice Lake

@@ -200,6 +200,14 @@ public final class KvmVmm implements Vmm, AutoCloseable {
         return Optional.of(reservations);
     }
 
+    /**
+     * The same reservations with the VMM-side controls: {@link RamReservations#e820()} when building the guest's
+     * memory map, {@link RamReservations#seal()} once it is handed to the guest.
+     */
+    public RamReservations reservations() {
+        return reservations;
+    }
+
     @Override
     public DeviceEvents deviceEvents() {
         return deviceEvents;

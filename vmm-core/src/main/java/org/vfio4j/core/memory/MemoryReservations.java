@@ -17,7 +17,8 @@ public interface MemoryReservations {
      * {@code limit} (e.g. 4 GiB for a 32-bit register), reported to the guest as {@code type}.
      *
      * @return the reservation; closing it gives the range back (idempotent)
-     * @throws IllegalStateException when no RAM range fits, naming {@code owner}, size and limit
+     * @throws IllegalStateException when no RAM range fits (naming {@code owner}, size and limit), or when the guest
+     *     has already been given its memory map (a hot-plugged device cannot take RAM the guest may be using)
      */
     Reservation reserve(String owner, long size, long alignment, long limit, E820Type type);
 

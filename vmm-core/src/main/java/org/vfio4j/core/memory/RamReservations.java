@@ -18,6 +18,7 @@ public final class RamReservations implements MemoryReservations {
 
     private final GuestMemory memory;
     private final List<ReservedRange> ranges = new ArrayList<>();
+    private boolean sealed;
 
     /** Reservations in {@code memory}'s RAM. */
     public RamReservations(GuestMemory memory) {
@@ -27,6 +28,10 @@ public final class RamReservations implements MemoryReservations {
     @Override
     public synchronized Reservation reserve(String owner, long size, long alignment, long limit, E820Type type) {
         Objects.requireNonNull(owner, "owner");
+        if (sealed) {
+            throw new IllegalStateException(owner + ": the guest already has its memory map; guest RAM can no longer "
+                    + "be reserved (a device that needs reserved RAM cannot be hot-plugged)");
+        }
         if (size <= 0 || alignment <= 0 || Long.bitCount(alignment) != 1) {
             throw new IllegalArgumentException(owner + ": reservation of 0x" + Long.toHexString(size)
                     + " bytes with alignment 0x" + Long.toHexString(alignment) + " is not valid");
@@ -59,6 +64,19 @@ public final class RamReservations implements MemoryReservations {
         throw new IllegalStateException(String.format("%s: no guest RAM range of 0x%x bytes (alignment 0x%x) below "
                 + "0x%x is free to reserve; RAM %s, reserved %s", owner, size, alignment, limit, memory.regions(),
                 ranges));
+    }
+
+    /**
+     * Says the guest has been given its memory map (the VMM calls this when it boots the guest): from now on
+     * {@link #reserve} refuses, since the guest may already use any RAM it was told about. Releasing still works.
+     */
+    public synchronized void seal() {
+        sealed = true;
+    }
+
+    /** True after {@link #seal()}. */
+    public synchronized boolean isSealed() {
+        return sealed;
     }
 
     @Override

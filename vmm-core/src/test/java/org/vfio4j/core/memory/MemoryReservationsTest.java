@@ -94,6 +94,23 @@ class MemoryReservationsTest {
     }
 
     @Test
+    void aSealedMapTakesNoMoreReservations() {
+        try (KvmVmm vmm = KvmVmm.create(Syscalls.linux(), KvmVmm.Config.defaults())) {
+            vmm.guestMemory().addRam(0, 16 * MIB, "low");
+            RamReservations res = vmm.reservations();
+            assertTrue(vmm.memoryReservations().orElseThrow() == res);
+            MemoryReservations.Reservation before = res.reserve("at boot", 0x1000, 0x1000, 4 * GIB, E820Type.NVS);
+            res.seal();
+            assertTrue(res.isSealed());
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> res.reserve("hotplug", 0x1000, 0x1000, 4 * GIB, E820Type.NVS));
+            assertTrue(e.getMessage().startsWith("hotplug: the guest already has its memory map"), e.getMessage());
+            before.close();
+            assertEquals(List.of(), res.reserved(), "releasing still works");
+        }
+    }
+
+    @Test
     void encodesBootE820Entries() {
         byte[] bytes = E820Map.encode(List.of(new E820Entry(0x1000, 0x9f000, E820Type.RAM),
                 new E820Entry(0xfffc0000L, 0x40000, E820Type.RESERVED)));
