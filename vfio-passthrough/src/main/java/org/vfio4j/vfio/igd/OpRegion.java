@@ -16,9 +16,10 @@ import java.util.Arrays;
  *
  * <p>From version 2.0 a VBT too large for mailbox 4 lives in an extended area described by RVDA (u64 at 0x3BA) and
  * RVDS (u32 at 0x3C2) in mailbox 3. In 2.0 RVDA is a physical address, from 2.1 an offset from the OpRegion base.
- * vfio-pci (since the extended VBT support of Linux 5.18) exposes the OpRegion and the extended VBT as one region,
- * the VBT right after the OpRegion, and reports version 2.1+ with RVDA equal to the OpRegion size whatever the host
- * had. A copy of that region is therefore self-contained: RVDA is relative, so it stays right wherever the copy is
+ * vfio-pci (6.1 and later, since its "OpRegion 2.0+ Extended VBT support" change) exposes the OpRegion and the
+ * extended VBT as one region, the VBT right after the OpRegion; when there is an extended VBT it reports a 2.0
+ * OpRegion as 2.1, and RVDA reads as the OpRegion size (8 KiB), or 0 without one. A copy of that region is
+ * therefore self-contained: RVDA is relative, so it stays right wherever the copy is
  * placed. A region that still says 2.0 with a non-zero RVDA carries a host physical address and is refused.
  *
  * @param bytes the whole region as read (OpRegion plus extended VBT, if any)

@@ -28,7 +28,8 @@
  * OpRegion: attach is refused with a message that says so.
  *
  * <h2>OpRegion 2.1+ and the extended VBT</h2>
- * Since Linux 5.18 vfio-pci exposes OpRegion and extended VBT as one contiguous region, reporting version 2.1 or
+ * vfio-pci (6.1 and later, since its "OpRegion 2.0+ Extended VBT support" change) exposes OpRegion and extended
+ * VBT as one contiguous region, reporting version 2.1 or
  * later with RVDA (mailbox 3, offset 0x3BA) equal to the OpRegion size, i.e. relative to the OpRegion base. The
  * guest copy is the whole region, so RVDA stays right at any guest address and guest drivers find the VBT right
  * after the OpRegion (Linux's i915 adds the ASLS base to RVDA from 2.1 on). A region that says 2.0 with a non-zero
