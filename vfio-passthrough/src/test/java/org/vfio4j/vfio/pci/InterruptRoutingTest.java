@@ -14,7 +14,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.vfio4j.core.DeviceEvents;
+import org.vfio4j.core.irq.InterruptController;
+import org.vfio4j.core.irq.MsiMessage;
+import org.vfio4j.core.sys.EventFd;
 import org.vfio4j.core.kvm.GsiRoute;
 import org.vfio4j.core.kvm.GuestStart;
 import org.vfio4j.core.kvm.KvmInterruptController;
@@ -64,6 +68,49 @@ class InterruptRoutingTest {
         assertTrue(rig.device.triggers(VFIO_PCI_INTX_IRQ_INDEX)[0] >= 0, "trigger eventfd given to VFIO");
         assertTrue(rig.device.unmaskFd(VFIO_PCI_INTX_IRQ_INDEX) >= 0, "resample eventfd unmasks INTx");
         assertEquals(1, dev.counters().kernelRoutedVectors(), "bound by a KVM resample irqfd");
+    }
+
+    @Test
+    void intxFallsBackToTheEventLoopWhenTheControllerCannotBindIt() throws Exception {
+        InterruptController kvmIc = rig.kvm.interrupts();
+        List<String> lines = new CopyOnWriteArrayList<>();
+        rig.vmm.interrupts = new InterruptController() {
+            @Override
+            public void signalMsi(MsiMessage message) {
+                kvmIc.signalMsi(message);
+            }
+
+            @Override
+            public MsiRoute addMsiRoute(MsiMessage message) {
+                return kvmIc.addMsiRoute(message);
+            }
+
+            @Override
+            public void setIrqLine(int gsi, boolean level) {
+                lines.add(gsi + "=" + level);
+            }
+
+            @Override
+            public boolean hasKernelIrqFd() {
+                return false;
+            }
+
+            @Override
+            public IrqFdBinding irqFd(EventFd trigger, int gsi, EventFd resample) {
+                throw new UnsupportedOperationException("no irqfd in this VMM");
+            }
+        };
+        dev = rig.attach(b -> b.intxGsi(10));
+        assertEquals(InterruptMode.INTX, dev.interruptMode());
+        assertEquals(0, dev.counters().kernelRoutedVectors());
+        assertEquals(-1, rig.device.unmaskFd(VFIO_PCI_INTX_IRQ_INDEX), "no resample fd without an irqfd");
+        assertEquals(10L, rig.cfgRead(0x3C, 1), "line register shows the configured GSI");
+        long unmasks = rig.kernel.ioctlCount("VFIO_DEVICE_SET_IRQS");
+        assertTrue(rig.kernel.raise(rig.device, VFIO_PCI_INTX_IRQ_INDEX, 0));
+        await(() -> lines.size() == 2, "the loop pulsed the line");
+        assertEquals(List.of("10=true", "10=false"), lines);
+        await(() -> rig.kernel.ioctlCount("VFIO_DEVICE_SET_IRQS") == unmasks + 1, "and unmasked INTx in VFIO");
+        assertEquals(1L, dev.counters().userspaceInterrupts().get("intx"));
     }
 
     @Test

@@ -270,9 +270,12 @@ final class PassthroughRig implements AutoCloseable {
             return kvm.pioBus();
         }
 
+        /** When set, replaces KVM's controller (to test fallbacks). */
+        InterruptController interrupts;
+
         @Override
         public InterruptController interrupts() {
-            return kvm.interrupts();
+            return interrupts != null ? interrupts : kvm.interrupts();
         }
 
         @Override
