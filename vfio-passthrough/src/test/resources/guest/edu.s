@@ -5,7 +5,8 @@
 #   bit 2 interrupt when done); the DMA buffer is at 0x40000 in edu's address space; edu's DMA mask is 28 bits.
 # Results: edu.id (read ID_READS times between mark.id.start and mark.id.end, edu.id.changed counts reads that
 # differed), edu.live, edu.fact (FACT_N!), dma.* (RAM -> edu -> RAM through the IOMMU; DST_BUF must equal SRC_BUF),
-# msi.cap, irq.* (MSI vector 0x40 by the irq raise register, then by factorial completion).
+# msi.cap, irq.* (MSI vector 0x40 by the irq raise register, then by factorial completion). With ONLY_ID defined
+# the program stops after the id reads.
 .ifndef VENDOR
 .set VENDOR, 0x1234
 .endif
@@ -54,6 +55,10 @@ main:
     REPORT "edu.id"
     mov %edi, %eax
     REPORT "edu.id.changed"
+.ifdef ONLY_ID
+    xor %eax, %eax                  # ONLY_ID: stop after the id reads (a run with every BAR access trapped)
+    ret
+.endif
 
     movl $0x12345678, 0x04(%esi)
     mov 0x04(%esi), %eax

@@ -3,7 +3,8 @@
 # Results: nvme.cap.*, nvme.vs (read REG_READS times between mark.regs.start and mark.regs.end), msix.* (the table
 # found through the capability, entry 0 written between mark.table.start and mark.table.end: 4 dword writes), then
 # the admin queue brought up and a Get Features (number of queues) command whose completion interrupts on MSI-X
-# vector 0 (guest vector 0x41): irq.count, nvme.cqe.*.
+# vector 0 (guest vector 0x41): irq.count, nvme.cqe.*. Then vector 0 is masked and a second command completes:
+# masked.* (no interrupt, the PBA bit set), and unmasking delivers it: unmasked.*.
 .ifndef VENDOR
 .set VENDOR, 0x1b36
 .endif
@@ -17,6 +18,9 @@
 .set ACQ_BUF, 0x301000
 .set NVME_BAR, VARS + 0x80
 .set CID, 0x0042
+.set MSIX_ENTRY0, VARS + 0x84
+.set MSIX_PBA, VARS + 0x88
+.set NVME_CQ_DB, VARS + 0x8c
 
 main:
     mov $(VENDOR | DEVICE << 16), %eax
@@ -62,6 +66,17 @@ main:
     mov %ecx, %eax
     REPORT "msix.cap"
     pop %edi                        # edi = table entry 0
+    mov %edi, MSIX_ENTRY0
+    push %ecx
+    add $8, %ecx
+    call pci_read32                 # PBA offset | BIR
+    mov %eax, %edx
+    and $7, %edx
+    and $0xfffffff8, %eax
+    add BAR_ADDR(,%edx,4), %eax
+    mov %eax, MSIX_PBA
+    REPORT "msix.pba"
+    pop %ecx
     REPORT "mark.table.start"
     movl $0xfee00000, 0x0(%edi)
     movl $0, 0x4(%edi)
@@ -127,7 +142,45 @@ main:
     and $0xf, %ecx
     mov $4, %eax
     shl %cl, %eax
+    mov %eax, NVME_CQ_DB
     movl $1, 0x1000(%esi,%eax)      # CQ 0 head doorbell
+
+    # Masked vector: the completion of a second command must not interrupt but leave the PBA bit pending, and
+    # unmasking must deliver it.
+    mov MSIX_ENTRY0, %edi
+    movl $1, 0xc(%edi)              # mask vector 0
+    movl $(0x0a | (CID + 1) << 16), ASQ_BUF + 64
+    movl $7, ASQ_BUF + 64 + 40
+    movl $0, 0x1000(%esi)           # SQ 0 tail wraps to 0: entry 1 submitted
+    push %esi
+    mov $(ACQ_BUF + 16 + 12), %esi
+    mov $0x10000, %eax
+    call poll_set                   # the phase bit of completion entry 1
+    pop %esi
+    REPORT "masked.cqe.polls.left"
+    mov ACQ_BUF + 16 + 12, %eax
+    REPORT "masked.cqe.dw3"
+    push %esi
+    mov MSIX_PBA, %esi
+    mov $1, %eax
+    call poll_set                   # the pending bit of vector 0
+    pop %esi
+    REPORT "masked.pba.polls.left"
+    mov MSIX_PBA, %eax
+    mov (%eax), %eax
+    REPORT "masked.pba"
+    mov IRQ_COUNT, %eax
+    REPORT "masked.irq.count"
+    movl $0, 0xc(%edi)              # unmask: the pending interrupt is delivered now
+    mov $2, %eax
+    call wait_irq
+    REPORT "unmasked.irq.count"
+    mov MSIX_PBA, %eax
+    mov (%eax), %eax
+    REPORT "unmasked.pba"
+    mov NVME_CQ_DB, %eax
+    movl $0, 0x1000(%esi,%eax)      # CQ 0 head wraps to 0
+
     movl $0, 0x14(%esi)             # disable the controller again
     xor %eax, %eax
     ret

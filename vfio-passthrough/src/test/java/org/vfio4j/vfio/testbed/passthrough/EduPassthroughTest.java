@@ -27,12 +27,12 @@ import org.vfio4j.vfio.pci.InterruptMode;
 @Tag("testbed")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EduPassthroughTest {
-    private static final long RAM = 16L << 20;
-    private static final int EDU_ID = 0x010000ed;
+    static final long RAM = 16L << 20;
+    static final int EDU_ID = 0x010000ed;
     private static final int DMA_BYTES = 2048;
     private static final long DST_BUF = 0x200000;
     private static final long SRC_BUF = 0x100000;
-    private static final long ID_READS = 1000;
+    static final long ID_READS = 1000;
 
     private PassthroughSession session;
     private GuestMachine.GuestRun run;

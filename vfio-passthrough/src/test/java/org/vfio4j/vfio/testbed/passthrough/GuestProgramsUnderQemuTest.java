@@ -58,6 +58,9 @@ class GuestProgramsUnderQemuTest {
         assertEquals(1, run.value("nvme.csts") & 1);
         assertEquals(1, run.value("irq.count"), run.toString());
         assertEquals(0x00010042, run.value("nvme.cqe.dw3"), "our command id, phase 1, success");
+        assertEquals(1, run.value("masked.pba") & 1, "pending while masked");
+        assertEquals(1, run.value("masked.irq.count"));
+        assertEquals(2, run.value("unmasked.irq.count"), "delivered on unmask");
     }
 
     @Test

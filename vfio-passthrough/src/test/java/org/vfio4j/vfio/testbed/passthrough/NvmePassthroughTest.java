@@ -18,7 +18,8 @@ import org.vfio4j.vfio.pci.InterruptMode;
 /**
  * QEMU's NVMe controller passed through, driven by the {@code nvme} guest program: it reads registers through the
  * mapped BAR0, programs MSI-X vector 0 through the trapped table, enables MSI-X, brings up the admin queues and
- * submits a Get Features command whose completion interrupts the guest.
+ * submits a Get Features command whose completion interrupts the guest; then it masks the vector, lets a second
+ * command complete, finds the vector's PBA bit pending and unmasks it to receive the interrupt.
  */
 @Tag("testbed")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -64,6 +65,18 @@ class NvmePassthroughTest {
         assertEquals(0, dw3 >>> 17, "status: success");
         assertEquals(InterruptMode.MSIX, session.interruptMode());
         assertTrue(session.counters().kernelRoutedVectors() >= 1, session.counters().toString());
+    }
+
+    @Test
+    void aMaskedVectorSetsItsPendingBitAndUnmaskingDeliversIt() {
+        assertEquals(CID + 1, run.value("masked.cqe.dw3") & 0xffff, "the second command completed; " + run);
+        assertEquals(0, run.value("masked.cqe.dw3") >>> 17, "successfully");
+        assertEquals(1, run.value("masked.pba") & 1, "vector 0's PBA bit is pending while it is masked");
+        assertEquals(1, run.value("masked.irq.count"), "no interrupt reached the guest while masked");
+        assertEquals(2, run.value("unmasked.irq.count"), "unmasking delivered the pending interrupt");
+        assertEquals(0, run.value("unmasked.pba") & 1, "and cleared the pending bit");
+        assertTrue(session.counters().userspaceInterrupts().getOrDefault("msix-pending", 0L) >= 1,
+                "the masked vector's signal took the userspace path: " + session.counters());
     }
 
     @Test

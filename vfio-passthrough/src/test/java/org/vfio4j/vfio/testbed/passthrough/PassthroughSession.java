@@ -39,13 +39,18 @@ public final class PassthroughSession implements AutoCloseable {
      */
     public static PassthroughSession run(String bdf, String program, Map<String, Long> symbols, long ramBytes,
             Duration limit) throws InterruptedException {
+        return run(VfioPciOptions.builder(bdf).slot(SLOT).build(), program, symbols, ramBytes, limit);
+    }
+
+    /** As {@link #run(String, String, Map, long, Duration)}, attaching with {@code options}. */
+    public static PassthroughSession run(VfioPciOptions options, String program, Map<String, Long> symbols,
+            long ramBytes, Duration limit) throws InterruptedException {
         byte[] image = GuestImage.build(program, symbols);
         Syscalls sys = Syscalls.linux();
         GuestMachine machine = new GuestMachine(sys, ramBytes);
         VfioPciDevice device = null;
         try {
-            device = VfioPciDevice.attach(Vfio.host(), machine.vmm(), machine.pciBus(),
-                    VfioPciOptions.builder(bdf).slot(SLOT).build());
+            device = VfioPciDevice.attach(Vfio.host(), machine.vmm(), machine.pciBus(), options);
             machine.load(image);
             GuestMachine.GuestRun run = machine.run(limit);
             return new PassthroughSession(machine, device, run);
