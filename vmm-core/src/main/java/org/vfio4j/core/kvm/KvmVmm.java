@@ -50,6 +50,8 @@ public final class KvmVmm implements Vmm, AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private static final Logger LOG = LoggerFactory.getLogger(KvmVmm.class);
     private KvmVfioDevice vfioDevice;
+    /** Groups registered with the KVM-VFIO device and not yet removed, by fd. */
+    private final Map<Integer, String> vfioGroups = new TreeMap<>();
     private volatile DeviceEvents deviceEvents = DeviceEvents.RELEASE_AT_ONCE;
 
     private KvmVmm(Kvm kvm, KvmVm vm, boolean irqchip) {
@@ -180,15 +182,16 @@ public final class KvmVmm implements Vmm, AutoCloseable {
                 vfioDevice = createVfioDevice();
             }
             dev = vfioDevice;
+            dev.addGroup(groupFd);
+            vfioGroups.put(groupFd, name);
         }
-        dev.addGroup(groupFd);
         AtomicBoolean removed = new AtomicBoolean();
         return () -> {
-            if (removed.compareAndSet(false, true) && !closed.get()) {
-                try {
-                    dev.removeGroup(groupFd);
-                } catch (RuntimeException e) {
-                    LOG.warn("KVM_DEV_VFIO_GROUP_DEL of {} (fd {}) failed", name, groupFd, e);
+            if (removed.compareAndSet(false, true)) {
+                synchronized (this) {
+                    if (vfioGroups.remove(groupFd) != null) {
+                        removeVfioGroup(dev, groupFd, name);
+                    }
                 }
             }
         };
@@ -206,6 +209,14 @@ public final class KvmVmm implements Vmm, AutoCloseable {
      */
     public RamReservations reservations() {
         return reservations;
+    }
+
+    private static void removeVfioGroup(KvmVfioDevice dev, int groupFd, String name) {
+        try {
+            dev.removeGroup(groupFd);
+        } catch (RuntimeException e) {
+            LOG.warn("KVM_DEV_VFIO_GROUP_DEL of {} (fd {}) failed", name, groupFd, e);
+        }
     }
 
     @Override
@@ -239,6 +250,10 @@ public final class KvmVmm implements Vmm, AutoCloseable {
             }
             synchronized (this) {
                 if (vfioDevice != null) {
+                    // KVM holds a reference on each registered group file, and the group holds one on the VM: a
+                    // group left registered would keep both alive (and the group busy) after close.
+                    vfioGroups.forEach((fd, name) -> removeVfioGroup(vfioDevice, fd, name));
+                    vfioGroups.clear();
                     vfioDevice.close();
                 }
             }
