@@ -52,6 +52,7 @@ class IgdAttachTest {
         rig = new IgdRig(tmp);
         byte[] host = rig.region(9).contents().clone();
         try (VfioPciDevice dev = rig.attach()) {
+            assertAt0002(dev);
             long gpa = asls();
             assertTrue(gpa != 0 && gpa != IgdRig.HOST_ASLS, "ASLS is the copy's guest address, not the host's");
             assertEquals(0, gpa & 0xfff, "page aligned");
@@ -73,6 +74,7 @@ class IgdAttachTest {
     void aslsIsFullyEmulatedAndAGuestWriteNeverReachesTheDevice() {
         rig = new IgdRig(tmp);
         try (VfioPciDevice dev = rig.attach()) {
+            assertAt0002(dev);
             long gpa = asls();
             rig.cfgWrite(2, 0, IgdGeneration.ASLS, 4, 0x12345000L);
             rig.cfgWrite(2, 0, IgdGeneration.ASLS + 2, 2, 0xffff);
@@ -90,6 +92,7 @@ class IgdAttachTest {
         rig = new IgdRig(tmp);
         assertNull(rig.host.rootBus().function(0x1f, 0));
         try (VfioPciDevice dev = rig.attach()) {
+            assertAt0002(dev);
             assertEquals(0x8086 | IgdRig.HOST_BRIDGE_ID << 16, rig.cfgRead(0, 0, 0x00, 4));
             assertEquals(0x0a, rig.cfgRead(0, 0, 0x08, 1), "revision");
             assertEquals(PciHostBridge.CLASS_HOST_BRIDGE, rig.cfgRead(0, 0, 0x08, 4) >>> 8, "still a host bridge");
@@ -110,6 +113,7 @@ class IgdAttachTest {
     void gmchAndBdsmAreEmulatedWithTheStolenMemoryReserved() {
         rig = new IgdRig(tmp);
         try (VfioPciDevice dev = rig.attach()) {
+            assertAt0002(dev);
             assertEquals(IgdRig.GMCH, rig.cfgRead(2, 0, IgdGeneration.GMCH, 2), "the host's GMCH: GMS 1");
             long bdsm = rig.cfgRead(2, 0, IgdGeneration.BDSM, 4);
             assertEquals(1, bdsm & 1, "locked");
@@ -136,6 +140,7 @@ class IgdAttachTest {
         rig.region(0).buffer().putInt(0x1080C0, 0x7b800001).putShort(0x108040, (short) 0x1234)
                 .putInt(0x108100, 0xCAFEF00D);
         try (VfioPciDevice dev = rig.attach()) {
+            assertAt0002(dev);
             long bar0 = 0xd0000000L;
             rig.cfgWrite(2, 0, 0x10, 4, bar0);
             rig.cfgWrite(2, 0, 0x14, 4, 0);
@@ -161,6 +166,7 @@ class IgdAttachTest {
         byte[] host = rig.region(9).contents().clone();
         assertEquals(0x3a00, host.length);
         try (VfioPciDevice dev = rig.attach()) {
+            assertAt0002(dev);
             long gpa = asls();
             byte[] guest = rig.kvm.guestMemory().read(gpa, host.length);
             assertArrayEquals(host, guest);
@@ -211,6 +217,7 @@ class IgdAttachTest {
     void withoutTheRegionsNothingIsExposedAndThereIsNoError() {
         rig = new IgdRig(tmp, r -> { }); // an Intel VGA function on a kernel without IGD regions
         try (VfioPciDevice dev = rig.attach()) {
+            assertAt0002(dev);
             assertEquals(IgdRig.HOST_ASLS, asls(), "ASLS passes through as for any register");
             assertEquals(List.of(), rig.reservations().reserved());
             assertNull(rig.host.rootBus().function(0x1f, 0));
@@ -228,6 +235,7 @@ class IgdAttachTest {
         });
         IgdQuirk quirk = new IgdQuirk();
         try (VfioPciDevice dev = rig.attach(quirk, b -> b)) {
+            assertAt0002(dev);
             assertEquals(IgdRig.HOST_ASLS, asls());
             assertEquals(List.of(), rig.reservations().reserved());
         }
@@ -251,6 +259,7 @@ class IgdAttachTest {
         IgdLpcBridge mine = new IgdLpcBridge(PciIdentity.of(0x8086, 0x1234, 0, 0));
         rig.host.rootBus().attach(0x1f, 0, mine);
         try (VfioPciDevice dev = rig.attach()) {
+            assertAt0002(dev);
             assertEquals(IgdRig.LPC_ID, rig.cfgRead(0x1f, 0, 2, 2));
             assertTrue(rig.host.rootBus().function(0x1f, 0) == mine);
         }
@@ -289,6 +298,7 @@ class IgdAttachTest {
             r.lpcRegion();
         });
         try (VfioPciDevice dev = rig.attach()) {
+            assertAt0002(dev);
             long lo = rig.cfgRead(2, 0, 0xc0, 4);
             long hi = rig.cfgRead(2, 0, 0xc4, 4);
             ReservedRange stolen = rig.reservations().reserved().stream()
@@ -307,11 +317,13 @@ class IgdAttachTest {
     void gmsOverrideChangesWhatTheGuestSeesAndWhatIsReserved() {
         rig = new IgdRig(tmp);
         try (VfioPciDevice dev = rig.attach(new IgdQuirk(OptionalInt.of(0xf1)), b -> b)) {
+            assertAt0002(dev);
             assertEquals(0xf1c0, rig.cfgRead(2, 0, IgdGeneration.GMCH, 2));
             assertEquals(List.of(8 * MIB), rig.reservations().reserved().stream()
                     .filter(r -> r.type() == E820Type.RESERVED).map(ReservedRange::size).toList());
         }
         try (VfioPciDevice dev = rig.attach(new IgdQuirk(OptionalInt.of(0)), b -> b)) {
+            assertAt0002(dev);
             assertEquals(0x00c0, rig.cfgRead(2, 0, IgdGeneration.GMCH, 2));
             assertEquals(0, rig.cfgRead(2, 0, IgdGeneration.BDSM, 4), "no stolen memory, no base");
             assertEquals(1, rig.reservations().reserved().size(), "only the OpRegion");
@@ -330,10 +342,17 @@ class IgdAttachTest {
             r.lpcRegion();
         });
         try (VfioPciDevice dev = rig.attach()) {
+            assertAt0002(dev);
             assertTrue(asls() != IgdRig.HOST_ASLS);
             assertEquals(IgdRig.HOST_BDSM, rig.cfgRead(2, 0, IgdGeneration.BDSM, 4));
             assertEquals(1, rig.reservations().reserved().size());
             assertFalse(Arrays.equals(new byte[16], rig.kvm.guestMemory().read(asls(), 16)));
         }
+    }
+
+    /** The IGD sits where the guest driver looks for it, 00:02.0. */
+    static void assertAt0002(VfioPciDevice dev) {
+        org.junit.jupiter.api.Assertions.assertTrue(dev.isAttached());
+        org.junit.jupiter.api.Assertions.assertEquals(new org.vfio4j.pci.bus.PciAddress(0, 2, 0), dev.address());
     }
 }

@@ -55,6 +55,7 @@ class IgdGuestTest {
     void guestFindsTheOpRegionThroughAslsAndSeesTheHostsBridges() throws Exception {
         assumeTrue(GuestCode.available(), "binutils not available");
         try (IgdRig rig = new IgdRig(tmp); VfioPciDevice dev = rig.attach()) {
+            IgdAttachTest.assertAt0002(dev);
             rig.kvm.pioBus().register(0xcf8, 8, rig.host.mechanism1(), "pci config");
             Ports ports = new Ports();
             rig.kvm.pioBus().register(0xf0, 16, ports, "reports");
