@@ -288,6 +288,37 @@ class IgdAttachTest {
     }
 
     @Test
+    void anEioFromTheHostBridgeRegionUndoesTheOpRegionAndSaysWhere() {
+        rig = new IgdRig(tmp, r -> {
+            r.opRegion(IgdRig.opRegion(2, 0, 0, 0));
+            r.hostBridgeRegion().failAccesses(org.vfio4j.core.sys.Errno.EIO);
+            r.lpcRegion();
+        });
+        RuntimeException e = assertThrows(RuntimeException.class, rig::attach);
+        String all = e.getMessage() + " / " + (e.getCause() == null ? "" : e.getCause().getMessage());
+        assertTrue(all.contains("region 10") && all.contains("pread") && all.contains("EIO"), all);
+        assertEquals(List.of(), rig.reservations().reserved(), "the OpRegion copy's range was given back");
+        assertEquals(PciHostBridge.DEFAULT_IDENTITY.deviceId(), rig.cfgRead(0, 0, 2, 2));
+        assertNull(rig.host.rootBus().function(0x1f, 0));
+        assertEquals(0, rig.kernel.openFakeFds());
+    }
+
+    @Test
+    void behindABridgeThereIsNo0000ToCopyTheHostIdsInto() {
+        rig = new IgdRig(tmp);
+        org.vfio4j.pci.bus.PciBridge bridge = new org.vfio4j.pci.bus.PciBridge("root port",
+                PciIdentity.of(0x1b36, 0x000c, org.vfio4j.pci.bus.PciBridge.CLASS_PCI_BRIDGE, 0),
+                ConfigSpaceSize.EXTENDED, 0, 1);
+        rig.host.rootBus().attach(1, 0, bridge);
+        VfioException e = assertThrows(VfioException.class, () -> VfioPciDevice.attach(rig.vfio, rig.vmm,
+                bridge.secondary(), org.vfio4j.vfio.pci.VfioPciOptions.builder(IgdRig.BDF).slot(0)
+                        .quirk(new IgdQuirk()).build()));
+        assertTrue(e.getMessage().contains("bus 1") && e.getMessage().contains("root bus"), e.getMessage());
+        assertEquals(List.of(), rig.reservations().reserved());
+        assertNull(bridge.secondary().function(0, 0));
+    }
+
+    @Test
     void generation11UsesThe64BitBdsmAt0xC0() {
         rig = new IgdRig(tmp, r -> {
             r.config.buffer().putShort(2, (short) 0x8a52); // Ice Lake
