@@ -38,7 +38,7 @@ import org.vfio4j.vfio.testing.FakeVfioKernel;
  * <ul>
  *   <li>BAR0 (GTTMMADR): 64-bit, 16 MiB, mmappable; BAR2 (GMADR): 64-bit prefetchable, mmappable (16 MiB here,
  *       256 MiB and up on hardware: the fake backs regions with byte arrays); BAR4: 64-byte I/O;</li>
- *   <li>config: 256 bytes, Intel 0x3e92 (Coffee Lake GT2, generation 9), VGA class, GMCH 0x01c0 ... (GMS 1 =
+ *   <li>config: 256 bytes, Intel 0x3e92 (Coffee Lake GT2, generation 9), VGA class, GMCH 0x01c0 (GMS 1 =
  *       32 MiB, GGMS 3), BDSM and ASLS holding host physical addresses, capabilities MSI then PM;</li>
  *   <li>VGA region (index 8): 0xc0000 bytes, read/write, as vfio-pci gives every VGA-class device;</li>
  *   <li>region 9: the OpRegion, 8 KiB (plus extended VBT when asked), READ only, type PCI vendor 0x8086 subtype 1;
