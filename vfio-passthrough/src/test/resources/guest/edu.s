@@ -6,7 +6,8 @@
 # Results: edu.id (read ID_READS times between mark.id.start and mark.id.end, edu.id.changed counts reads that
 # differed), edu.live, edu.fact (FACT_N!), dma.* (RAM -> edu -> RAM through the IOMMU; DST_BUF must equal SRC_BUF),
 # msi.cap, irq.* (MSI vector 0x40 by the irq raise register, then by factorial completion). With ONLY_ID defined
-# the program stops after the id reads.
+# the program stops after the id reads. Last, decode.off.read (BAR0 with memory decode off) and moved.* (BAR0
+# moved to MOVED_BAR: the id read there between mark.moved.start and mark.moved.end, and what the old address reads).
 .ifndef VENDOR
 .set VENDOR, 0x1234
 .endif
@@ -26,6 +27,8 @@
 .set EDU_BAR, VARS + 0x80
 .set EDU_IRQ_STATUS, VARS + 0x84
 .set RAISE_VALUE, 0x0000beef
+.set EDU_FN, VARS + 0x88
+.set MOVED_BAR, 0xe0800000
 
 main:
     mov $(VENDOR | DEVICE << 16), %eax
@@ -35,6 +38,7 @@ main:
     mov $1, %eax
     ret
 1:  mov %ebx, %eax
+    mov %ebx, EDU_FN
     REPORT "function"
     call pci_setup
     mov BAR_ADDR, %esi
@@ -139,6 +143,45 @@ main:
     REPORT "irq.status2"
     mov 0x08(%esi), %eax
     REPORT "edu.fact5"
+
+    # Decode off: BAR0 answers nothing (all-ones). Then move BAR0 and decode again: the id is at the new address,
+    # read without exits, and nothing is left at the old one.
+    mov EDU_FN, %ebx
+    mov $0x04, %ecx
+    call pci_read16
+    and $0xfffd, %eax
+    call pci_write16
+    mov EDU_BAR, %esi
+    mov (%esi), %eax
+    REPORT "decode.off.read"
+    mov $MOVED_BAR, %eax
+    mov $0x10, %ecx
+    call pci_write32
+    call pci_read32
+    REPORT "moved.bar0"
+    mov $0x04, %ecx
+    call pci_read16
+    or $0x0002, %eax
+    call pci_write16
+    mov $MOVED_BAR, %esi
+    mov %esi, EDU_BAR
+    REPORT "mark.moved.start"
+    mov (%esi), %edx
+    mov $ID_READS, %ecx
+    xor %edi, %edi
+5:  mov (%esi), %eax
+    cmp %edx, %eax
+    je 6f
+    inc %edi
+6:  loop 5b
+    REPORT "mark.moved.end"
+    mov %edx, %eax
+    REPORT "moved.id"
+    mov %edi, %eax
+    REPORT "moved.id.changed"
+    mov BAR_ADDR, %esi
+    mov (%esi), %eax
+    REPORT "moved.old.read"
     xor %eax, %eax
     ret
 

@@ -44,6 +44,8 @@ class GuestProgramsUnderQemuTest {
         assertEquals(0xbeef, run.value("irq.status"));
         assertEquals(2, run.value("irq.count2"));
         assertEquals(120, run.value("edu.fact5"));
+        assertEquals(0x010000ed, run.value("moved.id"), "BAR0 moved");
+        assertTrue(run.value("decode.off.read") != 0x010000ed, "decode off hides the BAR");
     }
 
     @Test
