@@ -70,6 +70,7 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
     private Vector err;
     private Vector req;
     private volatile ExecutorService msiWorker;
+    private volatile Thread msiWorkerThread;
     private boolean closed;
 
     private final Map<String, LongAdder> userspace = new TreeMap<>();
@@ -103,6 +104,7 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
             msiWorker = Executors.newSingleThreadExecutor(r -> {
                 Thread t = new Thread(r, "vfio4j-msi-" + name);
                 t.setDaemon(true);
+                msiWorkerThread = t;
                 return t;
             });
         }
@@ -524,6 +526,10 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
             w.shutdownNow();
             try {
                 w.awaitTermination(5, TimeUnit.SECONDS);
+                Thread t = msiWorkerThread;
+                if (t != null) {
+                    t.join(TimeUnit.SECONDS.toMillis(5)); // termination is signalled before the thread ends
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

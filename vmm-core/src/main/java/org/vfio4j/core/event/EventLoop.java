@@ -26,11 +26,19 @@ public final class EventLoop implements AutoCloseable {
 
     private final MultiThreadIoEventLoopGroup group;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final java.util.List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** A loop group of {@code threads} epoll threads named {@code vfio4j-event-N}. */
     public EventLoop(int threads) {
-        this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("vfio4j-event", true),
-                EpollIoHandler.newFactory());
+        DefaultThreadFactory factory = new DefaultThreadFactory("vfio4j-event", true) {
+            @Override
+            protected Thread newThread(Runnable r, String name) {
+                Thread t = super.newThread(r, name);
+                EventLoop.this.threads.add(t);
+                return t;
+            }
+        };
+        this.group = new MultiThreadIoEventLoopGroup(threads, factory, EpollIoHandler.newFactory());
     }
 
     /**
@@ -140,11 +148,28 @@ public final class EventLoop implements AutoCloseable {
         }
     }
 
-    /** Shuts the loop down and waits for its threads to end. Idempotent. */
+    /**
+     * Shuts the loop down and waits for its threads to end (the group's termination is signalled just before a
+     * thread returns, so each is also joined: when this returns, none is alive). Idempotent.
+     */
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
             group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
+            boolean interrupted = false;
+            for (Thread t : threads) {
+                if (t == Thread.currentThread()) {
+                    continue;
+                }
+                try {
+                    t.join(TimeUnit.SECONDS.toMillis(5));
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }
