@@ -309,12 +309,16 @@ public final class VfioPciDevice implements AutoCloseable {
         if (detached.get()) {
             throw new IllegalStateException(name + " is detached");
         }
-        interrupts.suspend();
-        try {
-            lastReset = resetHardware();
-        } finally {
-            config.restoreAfterReset();
-            interrupts.resume();
+        // The config space lock first, as on the vCPU path (config write -> capability listener -> interrupts), so a
+        // guest config access during the reset waits instead of deadlocking.
+        synchronized (config.cs) {
+            interrupts.suspend();
+            try {
+                lastReset = resetHardware();
+            } finally {
+                config.restoreAfterReset();
+                interrupts.resume();
+            }
         }
         return lastReset;
     }
