@@ -20,6 +20,10 @@ import org.vfio4j.vfio.region.VfioRegion;
 public final class HostBridgeHandler implements DeviceRegionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(HostBridgeHandler.class);
 
+    /** A handler for the host bridge config region. */
+    public HostBridgeHandler() {
+    }
+
     @Override
     public String name() {
         return "igd-host-bridge";

@@ -51,6 +51,8 @@ public final class IgdQuirk implements DeviceQuirk {
     }
 
     /**
+     * Shows the guest another stolen-memory size than the host's (QEMU's {@code x-igd-gms}).
+     *
      * @param gmsOverride a GMS value to show the guest instead of the host's (its stolen size is reserved in guest
      *     RAM; 0 reserves none), or empty for the host's
      */

@@ -19,6 +19,10 @@ import org.vfio4j.vfio.region.VfioRegion;
 public final class LpcBridgeHandler implements DeviceRegionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(LpcBridgeHandler.class);
 
+    /** A handler for the LPC bridge config region. */
+    public LpcBridgeHandler() {
+    }
+
     @Override
     public String name() {
         return "igd-lpc-bridge";

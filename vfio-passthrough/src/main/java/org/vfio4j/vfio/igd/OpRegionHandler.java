@@ -29,6 +29,10 @@ public final class OpRegionHandler implements DeviceRegionHandler {
     private static final long PAGE = 4096;
     private static final long LIMIT_4G = 1L << 32;
 
+    /** A handler for the OpRegion region. */
+    public OpRegionHandler() {
+    }
+
     @Override
     public String name() {
         return "igd-opregion";
