@@ -50,6 +50,14 @@ public final class VfioGroup implements AutoCloseable {
         return fd;
     }
 
+    private boolean containerSet() {
+        try {
+            return (status() & org.vfio4j.vfio.uapi.VfioConstants.VFIO_GROUP_FLAGS_CONTAINER_SET) != 0;
+        } catch (RuntimeException e) {
+            return true;
+        }
+    }
+
     /** {@code VFIO_GROUP_GET_STATUS}: the {@code VFIO_GROUP_FLAGS_*}. */
     public int status() {
         Memory m = new Memory(GroupStatus.SIZE);
@@ -125,7 +133,13 @@ public final class VfioGroup implements AutoCloseable {
         c.groupDetaching(this);
         container = null;
         try {
-            fd.ioctl(VfioIoctls.VFIO_GROUP_UNSET_CONTAINER, 0L);
+            int r = fd.ioctlRaw(VfioIoctls.VFIO_GROUP_UNSET_CONTAINER, 0L);
+            // When the group's last device was removed from vfio-pci (host unbind after a REQ), the kernel has
+            // already detached the group from its container and answers EINVAL: nothing is left to undo.
+            if (r < 0 && !(r == -org.vfio4j.core.sys.Errno.EINVAL && !containerSet())) {
+                throw new org.vfio4j.core.sys.SyscallException("ioctl", fd.name(),
+                        VfioIoctls.VFIO_GROUP_UNSET_CONTAINER.name(), -r, null);
+            }
         } finally {
             c.groupDetached(this);
         }
