@@ -201,12 +201,70 @@ public final class VfioPciDevice implements AutoCloseable {
             }
         }
         mapper.activate();
+        interceptFunctionLevelReset();
 
         ConfigAccess access = new CountingAccess(config.cs);
         bus.attach(address.device(), address.function(), access);
         undo.push(() -> bus.detach(address.device(), address.function()));
         ATTACHED.computeIfAbsent(vmm, k -> new CopyOnWriteArraySet<>()).add(this);
         LOG.info("{}: attached at {} (hidden caps {})", name, address, config.hidden);
+    }
+
+    /**
+     * A guest FLR (PCIe device control bit 15) must reset the VMM's view too, or the guest's restore after it leaves
+     * VFIO's interrupts pointing at a function that forgot them. So the bit is emulated (it never reaches the kernel,
+     * which would reset the function behind the VMM's back) and a write of it runs the VMM's reset, then puts the
+     * guest-visible state to its power-on values: decode off, BARs unassigned, MSI and MSI-X disabled.
+     */
+    private void interceptFunctionLevelReset() {
+        ConfigSpace cs = config.cs;
+        config.caps.find(org.vfio4j.pci.config.PciRegisters.PCI_CAP_ID_EXP).ifPresent(pcie -> {
+            int devcap = cs.getDword(pcie.offset() + org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCAP);
+            if ((devcap & org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCAP_FLR) == 0) {
+                return;
+            }
+            int devctl = pcie.offset() + org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCTL;
+            cs.addEmulated(devctl, 2, org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCTL_BCR_FLR);
+            cs.clearBits(devctl, 2, org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCTL_BCR_FLR);
+            cs.addWriteHook(devctl, 2, (offset, size, value, before, after) -> {
+                long shifted = value << (8 * (offset - devctl));
+                if ((shifted & org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCTL_BCR_FLR) != 0) {
+                    guestFunctionLevelReset();
+                }
+            });
+        });
+    }
+
+    /** Runs on the vCPU thread with the config space lock held (a config write hook). */
+    private void guestFunctionLevelReset() {
+        ConfigSpace cs = config.cs;
+        interrupts.suspend();
+        try {
+            lastReset = resetHardware();
+        } catch (RuntimeException e) {
+            LOG.warn("{}: guest-initiated function level reset failed", name, e);
+        } finally {
+            cs.write(org.vfio4j.pci.config.PciRegisters.PCI_COMMAND, 2, 0);
+            for (org.vfio4j.pci.bar.BarDefinition d : config.bars.definitions()) {
+                int reg = org.vfio4j.pci.config.PciRegisters.PCI_BASE_ADDRESS_0 + 4 * d.index();
+                cs.write(reg, 4, 0);
+                if (d.type() == org.vfio4j.pci.bar.BarType.MEMORY64) {
+                    cs.write(reg + 4, 4, 0);
+                }
+            }
+            if (config.bars.romSize() > 0) {
+                cs.write(org.vfio4j.pci.config.PciRegisters.PCI_ROM_ADDRESS, 4, 0);
+            }
+            if (config.msi != null) {
+                cs.write(config.msi.offset() + org.vfio4j.pci.config.PciRegisters.PCI_MSI_FLAGS, 2, 0);
+            }
+            if (config.msix != null) {
+                cs.write(config.caps.find(org.vfio4j.pci.config.PciRegisters.PCI_CAP_ID_MSIX).orElseThrow().offset()
+                        + org.vfio4j.pci.config.PciRegisters.PCI_MSIX_FLAGS, 2, 0);
+            }
+            interrupts.resume();
+            LOG.info("{}: guest function level reset done ({})", name, lastReset);
+        }
     }
 
     private static IrqInfo irqInfo(VfioDevice device, int index) {

@@ -109,6 +109,31 @@ class DmaAndResetTest {
     }
 
     @Test
+    void guestFunctionLevelResetResetsTheDeviceAndTheGuestView() {
+        rig = new PassthroughRig(tmp, r -> r.config.buffer().putInt(PassthroughRig.PCIE_CAP + 4, 1 << 28));
+        dev = rig.attach();
+        int slots = rig.kvm.deviceMemory().slotsAvailable();
+        rig.cfgWrite(0x10, 4, 0xe0000000L);
+        rig.cfgWrite(0x14, 4, 0);
+        rig.cfgWrite(0x04, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+        rig.cfgWrite(PassthroughRig.MSIX_CAP + 2, 2, PCI_MSIX_FLAGS_ENABLE);
+        assertEquals(InterruptMode.MSIX, dev.interruptMode());
+        assertTrue(rig.kvm.deviceMemory().slotsAvailable() < slots);
+        int devctl = PassthroughRig.PCIE_CAP + 8;
+        rig.cfgWrite(devctl, 2, 0x8000 | 0x0010);
+        assertEquals(1, rig.device.resets(), "the guest's FLR became VFIO_DEVICE_RESET");
+        assertEquals(0x0010, rig.config.buffer().getShort(devctl) & 0xFFFF,
+                "other device control bits reach the device, the FLR bit never does");
+        assertEquals(0L, rig.cfgRead(devctl, 2) & 0x8000, "FLR reads back zero");
+        assertEquals(0L, rig.cfgRead(0x04, 2) & 0x7, "decode off after FLR");
+        assertEquals(0x4L, rig.cfgRead(0x10, 4), "BAR0 unassigned after FLR");
+        assertEquals(0L, rig.cfgRead(PassthroughRig.MSIX_CAP + 2, 2) & PCI_MSIX_FLAGS_ENABLE);
+        assertEquals(InterruptMode.INTX, dev.interruptMode(), "back to INTx as after power-on");
+        assertEquals(slots, rig.kvm.deviceMemory().slotsAvailable(), "BAR memslots removed");
+        assertEquals(ResetMethod.DEVICE_RESET, dev.counters().lastReset());
+    }
+
+    @Test
     void resetOnAttachIsReported() {
         rig = new PassthroughRig(tmp);
         dev = rig.attach(b -> b.resetOnAttach(true));
