@@ -27,15 +27,60 @@ class VfioPciDeviceTestbedTest {
     static final long EDU_ID = 0x010000edL;
 
     static String eduBdf() throws IOException {
+        return bdf("edu");
+    }
+
+    static String bdf(String name) throws IOException {
         Path devices = Path.of("/tmp/testbed-devices");
         assumeTrue(Files.exists(devices), "not in the testbed");
         for (String line : Files.readAllLines(devices)) {
-            if (line.startsWith("edu=")) {
-                return line.substring(4).trim();
+            if (line.startsWith(name + "=")) {
+                return line.substring(name.length() + 1).trim();
             }
         }
-        fail("edu is not among the testbed devices: " + Files.readAllLines(devices));
+        assumeTrue(false, name + " is not among the testbed devices: " + Files.readAllLines(devices));
         return null;
+    }
+
+    @Test
+    void guestFlrOnNvmeResetsTheFunctionAndTheGuestView() throws Exception {
+        String bdf = bdf("nvme");
+        try (KvmVmm vmm = vm()) {
+            PciHostBridge host = new PciHostBridge();
+            VfioPciDevice dev = VfioPciDevice.attach(Vfio.host(), vmm, host.rootBus(),
+                    VfioPciOptions.builder(bdf).slot(4).build());
+            try {
+                int pcie = findCap(host, 0x10);
+                assumeTrue(pcie != 0, "nvme has no PCIe capability here");
+                long devcap = host.rootBus().read(4, 0, pcie + 4, 4);
+                assumeTrue((devcap & (1L << 28)) != 0, "nvme does not advertise FLR");
+                host.rootBus().write(4, 0, 0x10, 4, BAR0);
+                host.rootBus().write(4, 0, 0x14, 4, 0);
+                host.rootBus().write(4, 0, 0x04, 2, PCI_COMMAND_MEMORY);
+                long version = vmm.mmioBus().read(BAR0 + 8, 4);
+                assertNotEquals(0xFFFFFFFFL, version, "NVMe VS register through the trap");
+                host.rootBus().write(4, 0, pcie + 8, 2, host.rootBus().read(4, 0, pcie + 8, 2) | 0x8000);
+                assertEquals(ResetMethod.DEVICE_RESET, dev.counters().lastReset(), "the guest's FLR reset it");
+                assertEquals(0L, host.rootBus().read(4, 0, 0x04, 2) & 0x7, "decode off after FLR");
+                assertEquals(0xFFFFFFFFL, vmm.mmioBus().read(BAR0 + 8, 4), "BAR0 no longer decodes");
+                host.rootBus().write(4, 0, 0x10, 4, BAR0);
+                host.rootBus().write(4, 0, 0x04, 2, PCI_COMMAND_MEMORY);
+                assertEquals(version, vmm.mmioBus().read(BAR0 + 8, 4), "reprogrammed, the device answers again");
+            } finally {
+                dev.detach();
+            }
+        }
+    }
+
+    private static int findCap(PciHostBridge host, int id) {
+        int pos = (int) host.rootBus().read(4, 0, 0x34, 1);
+        for (int ttl = 0; ttl < 48 && pos >= 0x40; ttl++) {
+            if (host.rootBus().read(4, 0, pos, 1) == id) {
+                return pos;
+            }
+            pos = (int) host.rootBus().read(4, 0, pos + 1, 1);
+        }
+        return 0;
     }
 
     private static KvmVmm vm() {
