@@ -20,6 +20,7 @@ import org.vfio4j.core.memory.DeviceMemorySlot;
 import org.vfio4j.core.sys.MemoryMapping;
 import org.vfio4j.core.sys.Syscalls;
 import org.vfio4j.pci.bus.ConfigMechanism1;
+import org.vfio4j.pci.bus.PciBus;
 import org.vfio4j.pci.bus.PciHostBridge;
 
 /**
@@ -86,7 +87,7 @@ public final class GuestMachine implements AutoCloseable {
     }
 
     /** Bus 0, where devices go. */
-    public org.vfio4j.pci.bus.PciBus pciBus() {
+    public PciBus pciBus() {
         return hostBridge.rootBus();
     }
 

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Supplier;
 import org.vfio4j.core.bus.TrapHandler;
@@ -98,13 +99,13 @@ public final class GuestOutput implements TrapHandler {
     }
 
     /** The last result with {@code key}, if any. */
-    public synchronized java.util.Optional<Result> result(String key) {
+    public synchronized Optional<Result> result(String key) {
         for (int i = results.size() - 1; i >= 0; i--) {
             if (results.get(i).key().equals(key)) {
-                return java.util.Optional.of(results.get(i));
+                return Optional.of(results.get(i));
             }
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 
     /** The value of the last result with {@code key}, if any. */
