@@ -178,6 +178,26 @@ class BarMappingTest {
     }
 
     @Test
+    void tableNotPageAlignedTakesItsWholePageAndTheRestOfThePageReachesTheDevice() throws Exception {
+        java.nio.file.Files.createDirectories(tmp.resolve("unaligned"));
+        dev.detach();
+        dev = null;
+        rig.close();
+        rig = new PassthroughRig(tmp.resolve("unaligned"), r -> r.config.buffer().putInt(PassthroughRig.MSIX_CAP + 4, 0x2800)
+                .putInt(PassthroughRig.MSIX_CAP + 8, 0x3800));
+        dev = rig.attach();
+        assertEquals(List.of(new Range(0, 0x2000, "mmap"), new Range(0x4000, 0xc000, "mmap")),
+                dev.counters().bar(0).mapped());
+        assertEquals(List.of(new Range(0x2000, 0x1000, "MSI-X table"), new Range(0x3000, 0x1000, "MSI-X PBA")),
+                dev.counters().bar(0).trapped());
+        programBars();
+        decode(true);
+        assertEquals(0xB0002000L, mmio().read(BAR0 + 0x2000, 4), "below the table: the device, by pread");
+        assertEquals(1L, mmio().read(BAR0 + 0x280c, 4), "the table itself: emulated (vector 0 masked)");
+        assertEquals(0xB00027fcL, mmio().read(BAR0 + 0x27fc, 4));
+    }
+
+    @Test
     void mmapDisabledTrapsEverything() {
         dev.detach();
         dev = rig.attach(b -> b.mmapBars(false));
