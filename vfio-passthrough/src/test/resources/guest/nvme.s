@@ -4,7 +4,8 @@
 # found through the capability, entry 0 written between mark.table.start and mark.table.end: 4 dword writes), then
 # the admin queue brought up and a Get Features (number of queues) command whose completion interrupts on MSI-X
 # vector 0 (guest vector 0x41): irq.count, nvme.cqe.*. Then vector 0 is masked and a second command completes:
-# masked.* (no interrupt, the PBA bit set), and unmasking delivers it: unmasked.*.
+# masked.* (no interrupt, the PBA bit set), and unmasking delivers it: unmasked.*. With RESET_PORT defined, the
+# program asks the VMM to reset the function (a write to that port) after the first command: reset.*.
 .ifndef VENDOR
 .set VENDOR, 0x1b36
 .endif
@@ -21,6 +22,8 @@
 .set MSIX_ENTRY0, VARS + 0x84
 .set MSIX_PBA, VARS + 0x88
 .set NVME_CQ_DB, VARS + 0x8c
+.set MSIX_CAP_OFF, VARS + 0x90
+.set RESET_CID, 0x0050
 
 main:
     mov $(VENDOR | DEVICE << 16), %eax
@@ -59,7 +62,8 @@ main:
     SAY "nvme has no MSI-X capability"
     mov $2, %eax
     ret
-4:  REPORT "msix.table"
+4:  mov %ecx, MSIX_CAP_OFF
+    REPORT "msix.table"
     push %eax
     mov %edx, %eax
     REPORT "msix.size"
@@ -99,29 +103,8 @@ main:
     REPORT "msix.control"
 
     # Admin queues: 2-entry submission and completion queues in RAM (DMA through the IOMMU).
-    mov $ASQ_BUF, %edi
-    mov $(0x2000 / 4), %ecx
-    xor %eax, %eax
-    rep stosl
     mov NVME_BAR, %esi
-    movl $0, 0x14(%esi)             # CC.EN = 0
-    push %esi
-    lea 0x1c(%esi), %esi
-    mov $1, %eax
-    call poll_clear                 # CSTS.RDY = 0
-    pop %esi
-    REPORT "nvme.disable.polls.left"
-    movl $0x00010001, 0x24(%esi)    # AQA: 2 entries each (zero-based sizes)
-    movl $ASQ_BUF, 0x28(%esi)
-    movl $0, 0x2c(%esi)
-    movl $ACQ_BUF, 0x30(%esi)
-    movl $0, 0x34(%esi)
-    movl $0x00460001, 0x14(%esi)    # CC: IOCQES 4, IOSQES 6, MPS 4 KiB, NVM command set, EN
-    push %esi
-    lea 0x1c(%esi), %esi
-    mov $1, %eax
-    call poll_set                   # CSTS.RDY = 1
-    pop %esi
+    call nvme_enable
     REPORT "nvme.enable.polls.left"
     mov 0x1c(%esi), %eax
     REPORT "nvme.csts"
@@ -144,6 +127,48 @@ main:
     shl %cl, %eax
     mov %eax, NVME_CQ_DB
     movl $1, 0x1000(%esi,%eax)      # CQ 0 head doorbell
+
+.ifdef RESET_PORT
+    # The VMM resets the function when asked on RESET_PORT. What the guest programmed must survive (BARs,
+    # command, MSI-X), the controller itself must be reset (CC = 0), and after bringing it up again a command's
+    # completion must interrupt as before.
+    mov $0x10, %ecx
+    call pci_read32
+    REPORT "bar0reg.before"
+    mov $RESET_PORT, %dx
+    mov $1, %al
+    out %al, %dx
+    SAY "reset requested"
+    call pci_read32
+    REPORT "reset.bar0reg"
+    mov $0x04, %ecx
+    call pci_read16
+    REPORT "reset.command"
+    mov MSIX_CAP_OFF, %ecx
+    add $2, %ecx
+    call pci_read16
+    REPORT "reset.msix.control"
+    mov MSIX_ENTRY0, %edi
+    mov 0x8(%edi), %eax
+    REPORT "reset.msix.entry0.data"
+    mov 0x14(%esi), %eax
+    REPORT "reset.nvme.cc"
+    mov 0x08(%esi), %eax
+    REPORT "reset.nvme.vs"
+    call nvme_enable
+    REPORT "reset.enable.polls.left"
+    movl $(0x0a | RESET_CID << 16), ASQ_BUF + 0
+    movl $7, ASQ_BUF + 40
+    movl $1, 0x1000(%esi)
+    mov IRQ_COUNT, %eax
+    inc %eax
+    call wait_irq
+    REPORT "reset.irq.count"
+    mov ACQ_BUF + 12, %eax
+    REPORT "reset.cqe.dw3"
+    mov NVME_CQ_DB, %eax
+    movl $1, 0x1000(%esi,%eax)
+.endif
 
     # Masked vector: the completion of a second command must not interrupt but leave the PBA bit pending, and
     # unmasking must deliver it.
@@ -172,7 +197,8 @@ main:
     mov IRQ_COUNT, %eax
     REPORT "masked.irq.count"
     movl $0, 0xc(%edi)              # unmask: the pending interrupt is delivered now
-    mov $2, %eax
+    mov IRQ_COUNT, %eax
+    inc %eax
     call wait_irq
     REPORT "unmasked.irq.count"
     mov MSIX_PBA, %eax
@@ -183,4 +209,34 @@ main:
 
     movl $0, 0x14(%esi)             # disable the controller again
     xor %eax, %eax
+    ret
+
+# nvme_enable: esi = BAR0. Disables the controller, zeroes both admin queues, programs them (2 entries each) and
+# enables it. Returns eax = polls left waiting for CSTS.RDY (0: it never came up).
+nvme_enable:
+    push %ecx
+    push %edi
+    mov $ASQ_BUF, %edi
+    mov $(0x2000 / 4), %ecx
+    xor %eax, %eax
+    rep stosl
+    movl $0, 0x14(%esi)             # CC.EN = 0
+    push %esi
+    lea 0x1c(%esi), %esi
+    mov $1, %eax
+    call poll_clear                 # CSTS.RDY = 0
+    pop %esi
+    movl $0x00010001, 0x24(%esi)    # AQA: 2 entries each (zero-based sizes)
+    movl $ASQ_BUF, 0x28(%esi)
+    movl $0, 0x2c(%esi)
+    movl $ACQ_BUF, 0x30(%esi)
+    movl $0, 0x34(%esi)
+    movl $0x00460001, 0x14(%esi)    # CC: IOCQES 4, IOSQES 6, MPS 4 KiB, NVM command set, EN
+    push %esi
+    lea 0x1c(%esi), %esi
+    mov $1, %eax
+    call poll_set                   # CSTS.RDY = 1
+    pop %esi
+    pop %edi
+    pop %ecx
     ret

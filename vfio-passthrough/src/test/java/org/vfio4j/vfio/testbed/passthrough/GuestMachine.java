@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.IntConsumer;
 import org.vfio4j.core.bus.TrapBus;
 import org.vfio4j.core.bus.TrapHandler;
 import org.vfio4j.core.kvm.GuestStart;
@@ -34,6 +35,11 @@ import org.vfio4j.pci.bus.PciHostBridge;
  * attached by the caller are the caller's to close, before this machine.
  */
 public final class GuestMachine implements AutoCloseable {
+    /**
+     * Where a program asks the VMM to act (a byte: which request) and continues when the action is done; the
+     * action runs on the vCPU thread, as a device's reaction to a guest write does. QEMU drops writes there.
+     */
+    public static final int REQUEST_PORT = 0x404;
     /** isa-debugcon's usual port. */
     public static final int DEBUGCON_PORT = 0x402;
     /** The isa-debug-exit port the programs use (QEMU: {@code -device isa-debug-exit,iobase=0x501,iosize=1}). */
@@ -94,6 +100,29 @@ public final class GuestMachine implements AutoCloseable {
     /** What the guest printed. */
     public GuestOutput output() {
         return output;
+    }
+
+    /**
+     * Runs {@code action} with the request byte whenever the program writes {@link #REQUEST_PORT}. A throwing action
+     * is reported in the output as {@code request.failed} (the guest itself sees nothing).
+     */
+    public GuestMachine onRequest(IntConsumer action) {
+        owned.add(vmm.pioBus().register(REQUEST_PORT, 1, new TrapHandler() {
+            @Override
+            public long read(long offset, int size) {
+                return TrapHandler.allOnes(size);
+            }
+
+            @Override
+            public void write(long offset, int size, long value) {
+                try {
+                    action.accept((int) (value & 0xff));
+                } catch (RuntimeException e) {
+                    output.note("request.failed", value, e.toString());
+                }
+            }
+        }, "vmm requests"));
+        return this;
     }
 
     /** Maps {@code bytes} (a {@link GuestImage}) read-only so that it ends at 4 GiB. Once per machine. */

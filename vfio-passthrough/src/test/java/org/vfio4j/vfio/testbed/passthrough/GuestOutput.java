@@ -67,11 +67,21 @@ public final class GuestOutput implements TrapHandler {
         int eq = text.indexOf('=');
         if (eq > 0 && text.startsWith("0x", eq + 1)) {
             try {
-                long v = Long.parseUnsignedLong(text.substring(eq + 3), 16);
+                String hex = text.substring(eq + 3);
+                int space = hex.indexOf(' ');
+                long v = Long.parseUnsignedLong(space < 0 ? hex : hex.substring(0, space), 16);
                 results.add(new Result(text.substring(0, eq), v, exitCounts.get()));
             } catch (NumberFormatException ignored) {
                 // not a result line: it stays in the text
             }
+        }
+    }
+
+    /** Adds a line on the VMM's behalf ({@code key=value # comment}), stamped like the guest's own. */
+    public synchronized void note(String key, long value, String comment) {
+        byte[] line = String.format("%s=0x%08x # %s%n", key, value, comment).getBytes(StandardCharsets.US_ASCII);
+        for (byte b : line) {
+            write(0, 1, b & 0xff);
         }
     }
 

@@ -2,6 +2,7 @@ package org.vfio4j.vfio.testbed.passthrough;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import org.vfio4j.core.sys.Syscalls;
 import org.vfio4j.vfio.Vfio;
 import org.vfio4j.vfio.pci.InterruptMode;
@@ -45,6 +46,16 @@ public final class PassthroughSession implements AutoCloseable {
     /** As {@link #run(String, String, Map, long, Duration)}, attaching with {@code options}. */
     public static PassthroughSession run(VfioPciOptions options, String program, Map<String, Long> symbols,
             long ramBytes, Duration limit) throws InterruptedException {
+        return run(options, program, symbols, ramBytes, limit, (machine, device) -> { });
+    }
+
+    /**
+     * As {@link #run(VfioPciOptions, String, Map, long, Duration)}; {@code beforeRun} gets the machine and the
+     * attached device before the vCPU starts (e.g. to install {@link GuestMachine#onRequest} actions).
+     */
+    public static PassthroughSession run(VfioPciOptions options, String program, Map<String, Long> symbols,
+            long ramBytes, Duration limit, BiConsumer<GuestMachine, VfioPciDevice> beforeRun)
+            throws InterruptedException {
         byte[] image = GuestImage.build(program, symbols);
         Syscalls sys = Syscalls.linux();
         GuestMachine machine = new GuestMachine(sys, ramBytes);
@@ -52,6 +63,7 @@ public final class PassthroughSession implements AutoCloseable {
         try {
             device = VfioPciDevice.attach(Vfio.host(), machine.vmm(), machine.pciBus(), options);
             machine.load(image);
+            beforeRun.accept(machine, device);
             GuestMachine.GuestRun run = machine.run(limit);
             return new PassthroughSession(machine, device, run);
         } catch (RuntimeException | InterruptedException | Error e) {
