@@ -1,4 +1,4 @@
-package org.vfio4j.vfio.testbed.passthrough;
+package org.vfio4j.vfio.machine;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;

@@ -1,0 +1,101 @@
+package org.vfio4j.vfio.machine;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs a {@link GuestImage} under QEMU the way the benchmark of issue 8 does ({@code -bios prog.bin}), with
+ * isa-debugcon on 0x402 written to a file and isa-debug-exit on 0x501, so results can be compared with the same
+ * program under {@link GuestMachine}. The devices are whatever arguments the caller gives: emulated models on a
+ * build host, {@code -device vfio-pci,host=...} in the testbed.
+ */
+public class QemuGuestRunner {
+    /** The QEMU binary. */
+    public static final String QEMU = "qemu-system-x86_64";
+
+    /** Static methods only; subclassable so a test suite can name it in its own package. */
+    protected QemuGuestRunner() {
+    }
+
+    /** True when {@value #QEMU} runs. */
+    public static boolean available() {
+        try {
+            Process p = new ProcessBuilder(QEMU, "--version").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * Runs {@code image} on a q35 machine with {@code memoryMib} of RAM.
+     *
+     * @param accel {@code tcg} or {@code kvm}
+     * @param deviceArgs QEMU arguments that add the devices
+     * @param limit hang guard: QEMU is killed after it
+     * @return the run; the exit code is the program's (isa-debug-exit makes QEMU exit with {@code code * 2 + 1}),
+     *     null when QEMU ended otherwise; the exit counts are empty (QEMU doesn't report them)
+     */
+    public static GuestMachine.GuestRun run(byte[] image, String accel, int memoryMib, List<String> deviceArgs,
+            Duration limit) throws InterruptedException {
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory("vfio4j-qemu");
+            Path bios = dir.resolve("prog.bin");
+            Path debugcon = dir.resolve("debugcon.log");
+            Files.write(bios, image);
+            List<String> cmd = new ArrayList<>(List.of(QEMU, "-nodefaults", "-nographic", "-display", "none",
+                    "-machine", "q35", "-accel", accel, "-m", Integer.toString(memoryMib), "-bios", bios.toString(),
+                    "-chardev", "file,id=debugcon,path=" + debugcon,
+                    "-device", "isa-debugcon,iobase=0x" + Integer.toHexString(GuestMachine.DEBUGCON_PORT)
+                            + ",chardev=debugcon",
+                    "-device", "isa-debug-exit,iobase=0x" + Integer.toHexString(GuestMachine.EXIT_PORT)
+                            + ",iosize=1"));
+            cmd.addAll(deviceArgs);
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("qemu.log")
+                    .toFile()).start();
+            Integer code = null;
+            String ending;
+            if (!p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly().waitFor();
+                ending = "qemu killed after " + limit;
+            } else if ((p.exitValue() & 1) == 1 && p.exitValue() > 1) {
+                code = p.exitValue() >> 1;
+                ending = "exit port";
+            } else {
+                ending = "qemu exited with " + p.exitValue() + ": "
+                        + Files.readString(dir.resolve("qemu.log"), StandardCharsets.UTF_8);
+            }
+            String text = Files.exists(debugcon) ? Files.readString(debugcon, StandardCharsets.US_ASCII) : "";
+            if (code == null && text.contains("exit=0x00000000\n") && p.exitValue() == 1) {
+                code = 0; // isa-debug-exit with 0 gives 1, which QEMU also uses for its own errors
+                ending = "exit port";
+            }
+            return new GuestMachine.GuestRun(code, ending + " (" + String.join(" ", cmd) + ")", text,
+                    GuestOutput.parse(text), Map.of());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            if (dir != null) {
+                try (var files = Files.walk(dir)) {
+                    files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                } catch (IOException ignored) {
+                    // temp files
+                }
+            }
+        }
+    }
+}
