@@ -36,6 +36,7 @@ public final class GuestOutput implements TrapHandler {
     private final ByteArrayOutputStream all = new ByteArrayOutputStream();
     private final ByteArrayOutputStream line = new ByteArrayOutputStream();
     private final List<Result> results = new ArrayList<>();
+    private long firstWrite;
 
     /** Stamps results with {@code exitCounts} (called on the vCPU thread that wrote the newline). */
     public GuestOutput(Supplier<Map<String, Long>> exitCounts) {
@@ -50,6 +51,9 @@ public final class GuestOutput implements TrapHandler {
 
     @Override
     public synchronized void write(long offset, int size, long value) {
+        if (firstWrite == 0) {
+            firstWrite = System.nanoTime();
+        }
         for (int i = 0; i < size; i++) {
             int c = (int) (value >>> (8 * i)) & 0xff;
             all.write(c);
@@ -96,6 +100,11 @@ public final class GuestOutput implements TrapHandler {
             out.write(0, 1, b & 0xff);
         }
         return out.results();
+    }
+
+    /** {@link System#nanoTime()} when the guest wrote its first character, or 0 when it wrote none yet. */
+    public synchronized long firstWriteNanos() {
+        return firstWrite;
     }
 
     /** Everything the guest printed so far. */

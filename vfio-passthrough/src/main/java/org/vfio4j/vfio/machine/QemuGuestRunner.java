@@ -51,6 +51,24 @@ public class QemuGuestRunner {
      */
     public static GuestMachine.GuestRun run(byte[] image, String accel, int memoryMib, List<String> deviceArgs,
             Duration limit) throws InterruptedException {
+        return runTimed(image, accel, memoryMib, deviceArgs, limit).run();
+    }
+
+    /**
+     * A QEMU run with its start-up time.
+     *
+     * @param run how it ended, with the output
+     * @param toFirstOutput from just before the QEMU process was started to the moment its debugcon file was seen
+     *     non-empty (polled every millisecond): process start, machine and device set-up (for vfio-pci: group,
+     *     container, DMA mapping of guest RAM, BAR mappings), and the guest's first instructions up to its first
+     *     character; null when the guest printed nothing
+     */
+    public record TimedRun(GuestMachine.GuestRun run, Duration toFirstOutput) {
+    }
+
+    /** As {@link #run}, also measuring the time to the guest's first output ({@link TimedRun}). */
+    public static TimedRun runTimed(byte[] image, String accel, int memoryMib, List<String> deviceArgs,
+            Duration limit) throws InterruptedException {
         Path dir = null;
         try {
             dir = Files.createTempDirectory("vfio4j-qemu");
@@ -65,11 +83,22 @@ public class QemuGuestRunner {
                     "-device", "isa-debug-exit,iobase=0x" + Integer.toHexString(GuestMachine.EXIT_PORT)
                             + ",iosize=1"));
             cmd.addAll(deviceArgs);
+            long start = System.nanoTime();
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("qemu.log")
                     .toFile()).start();
+            Duration firstOutput = null;
+            long deadline = start + limit.toNanos();
+            while (firstOutput == null && p.isAlive() && System.nanoTime() < deadline) {
+                if (Files.exists(debugcon) && Files.size(debugcon) > 0) {
+                    firstOutput = Duration.ofNanos(System.nanoTime() - start);
+                } else {
+                    Thread.sleep(1);
+                }
+            }
             Integer code = null;
             String ending;
-            if (!p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+            long left = Math.max(0, deadline - System.nanoTime());
+            if (!p.waitFor(left, TimeUnit.NANOSECONDS)) {
                 p.destroyForcibly().waitFor();
                 ending = "qemu killed after " + limit;
             } else if ((p.exitValue() & 1) == 1 && p.exitValue() > 1) {
@@ -84,8 +113,8 @@ public class QemuGuestRunner {
                 code = 0; // isa-debug-exit with 0 gives 1, which QEMU also uses for its own errors
                 ending = "exit port";
             }
-            return new GuestMachine.GuestRun(code, ending + " (" + String.join(" ", cmd) + ")", text,
-                    GuestOutput.parse(text), Map.of());
+            return new TimedRun(new GuestMachine.GuestRun(code, ending + " (" + String.join(" ", cmd) + ")", text,
+                    GuestOutput.parse(text), Map.of()), firstOutput);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
