@@ -58,6 +58,12 @@ public final class VfioBench implements Callable<Integer> {
     String e1000e;
     @Option(names = "--rounds", description = "timed runs of each VMM, alternating (default ${DEFAULT-VALUE})")
     int rounds = 3;
+    @Option(names = "--warmup", description = "untimed runs of each VMM first, so that vfio4j's JIT has compiled "
+            + "its exit path as in a VMM that has been running for a while (default ${DEFAULT-VALUE})")
+    int warmup = 1;
+    @Option(names = "--ops", description = "operations per trapped measurement (mapped reads: 10x, MSI round "
+            + "trips: 1/4) (default ${DEFAULT-VALUE})")
+    int ops = 2000;
     @Option(names = "--no-trace", description = "skip the traced runs that count exits for both VMMs")
     boolean noTrace;
     @Option(names = "--markdown", description = "also write the table as Markdown to this file")
@@ -97,22 +103,43 @@ public final class VfioBench implements Callable<Integer> {
             out.flush();
             return 2;
         }
-        byte[] image = GuestImage.build("bench");
-        out.println("vfio4j-bench: devices " + devices + ", " + rounds + " rounds, guest RAM " + RAM_MIB + " MiB");
+        if (ops < 4 || rounds < 1 || warmup < 0) {
+            out.println("vfio4j-bench: --ops must be at least 4, --rounds at least 1, --warmup not negative");
+            out.flush();
+            return 2;
+        }
+        byte[] image = GuestImage.build("bench", Map.of("N_MAPPED", 10L * ops, "N_CONFIG", (long) ops,
+                "N_MSIX", (long) ops, "N_IOPORT", (long) ops, "N_MSI", (long) ops / 4));
+        out.println("vfio4j-bench: devices " + devices + ", " + warmup + " warm-up and " + rounds
+                + " timed rounds, " + ops + " operations per trapped measurement, guest RAM " + RAM_MIB + " MiB");
         out.flush();
+        for (int i = 0; i < warmup; i++) {
+            Run a = vfio4j(image, devices);
+            Run b = qemu(image, devices);
+            out.println("  warm-up " + (i + 1) + ": vfio4j " + a.guest().ending() + ", QEMU "
+                    + firstWords(b.guest().ending()));
+            out.flush();
+        }
         List<Run> ours = new ArrayList<>();
         List<Run> theirs = new ArrayList<>();
         for (int i = 0; i < rounds; i++) {
             ours.add(vfio4j(image, devices));
             theirs.add(qemu(image, devices));
-            out.println("  round " + (i + 1) + ": vfio4j " + ours.get(i).guest().ending() + ", QEMU "
-                    + firstWords(theirs.get(i).guest().ending()));
-            out.flush();
-            if (!ours.get(i).guest().succeeded() || !theirs.get(i).guest().succeeded()) {
-                out.println("a run failed:\n" + ours.get(i).guest() + "\n" + theirs.get(i).guest());
+            Run a = ours.get(i);
+            Run b = theirs.get(i);
+            if (!a.guest().succeeded() || !b.guest().succeeded()) {
+                out.println("a run failed:\n" + a.guest() + "\n" + b.guest());
                 out.flush();
                 return 1;
             }
+            StringBuilder line = new StringBuilder("  round " + (i + 1) + " cycles/op vfio4j/QEMU:");
+            for (String op : OPS.keySet()) {
+                if (a.has(op) && b.has(op)) {
+                    line.append(' ').append(op).append(' ').append(a.cycles(op)).append('/').append(b.cycles(op));
+                }
+            }
+            out.println(line);
+            out.flush();
         }
         KvmTrace.Result ourTrace = null;
         KvmTrace.Result theirTrace = null;
