@@ -57,10 +57,10 @@ public final class VfioBench implements Callable<Integer> {
     @Option(names = "--e1000e", description = "host BDF of the e1000e device (default: the testbed's)")
     String e1000e;
     @Option(names = "--rounds", description = "timed runs of each VMM, alternating (default ${DEFAULT-VALUE})")
-    int rounds = 3;
+    int rounds = 5;
     @Option(names = "--warmup", description = "untimed runs of each VMM first, so that vfio4j's JIT has compiled "
             + "its exit path as in a VMM that has been running for a while (default ${DEFAULT-VALUE})")
-    int warmup = 1;
+    int warmup = 3;
     @Option(names = "--ops", description = "operations per trapped measurement (mapped reads: 10x, MSI round "
             + "trips: 1/4) (default ${DEFAULT-VALUE})")
     int ops = 2000;
