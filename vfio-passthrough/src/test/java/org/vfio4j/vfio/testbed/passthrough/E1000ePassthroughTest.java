@@ -13,11 +13,12 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.vfio4j.vfio.pci.BarLayout;
+import org.vfio4j.vfio.pci.InterruptMode;
 
 /**
  * QEMU's e1000e passed through, driven by the {@code e1000e} guest program: registers read through the mapped
  * BAR0 and through the trapped I/O BAR's IOADDR/IODATA window must agree, and the option ROM is readable through
- * the ROM BAR.
+ * the ROM BAR; then two MSI-X vectors, fired by software-set interrupt causes, each reach their own guest vector.
  */
 @Tag("testbed")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -64,6 +65,19 @@ class E1000ePassthroughTest {
         assertEquals(0, io.mappedBytes(), "an I/O BAR is never mapped: " + io);
         assertTrue(io.trappedReads() >= 4 && io.trappedWrites() >= 3, "1 IOADDR + 3 IODATA reads, 3 IOADDR writes: "
                 + io);
+    }
+
+    @Test
+    void twoMsixVectorsEachArriveOnTheirOwnGuestVector() {
+        assertEquals(1, run.value("msix.irq.count1"), run.toString());
+        assertEquals(1, run.value("msix.v50.count1"), "RXQ0 cause -> MSI-X vector 0 -> guest vector 0x50");
+        assertEquals(0, run.value("msix.v51.count1"));
+        assertEquals(2, run.value("msix.irq.count2"));
+        assertEquals(1, run.value("msix.v50.count2"));
+        assertEquals(1, run.value("msix.v51.count2"), "RXQ1 cause -> MSI-X vector 1 -> guest vector 0x51");
+        assertEquals(InterruptMode.MSIX, session.interruptMode());
+        assertTrue(session.counters().kernelRoutedVectors() >= 2,
+                "each vector enabled with its own KVM route and irqfd: " + session.counters());
     }
 
     @Test

@@ -75,6 +75,8 @@ class GuestProgramsUnderQemuTest {
         assertEquals(run.value("mmio.ral0"), run.value("io.ral0"));
         assertEquals(0x12005452L, run.value("io.ral0"), "QEMU's default MAC 52:54:00:12:34:56");
         assertEquals(0xaa55, run.value("rom.sig"));
+        assertEquals(1, run.value("msix.v50.count2"), "MSI-X vector 0 once");
+        assertEquals(1, run.value("msix.v51.count2"), "MSI-X vector 1 once");
     }
 
     @Test
