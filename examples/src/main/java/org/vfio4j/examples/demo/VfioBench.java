@@ -16,6 +16,7 @@ import org.vfio4j.vfio.machine.GuestImage;
 import org.vfio4j.vfio.machine.GuestMachine;
 import org.vfio4j.vfio.machine.GuestOutput;
 import org.vfio4j.vfio.machine.QemuGuestRunner;
+import org.vfio4j.vfio.machine.TestbedDevices;
 import org.vfio4j.vfio.pci.VfioPciOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -183,7 +184,7 @@ public final class VfioBench implements Callable<Integer> {
     }
 
     private static void putDevice(Map<String, String> devices, String name, String given) {
-        Optional<String> bdf = given != null ? Optional.of(given) : VfioDemo.testbedDevice(name);
+        Optional<String> bdf = given != null ? Optional.of(given) : TestbedDevices.bdf(name);
         bdf.ifPresent(b -> devices.put(name, VfioDemo.normalize(b)));
     }
 

@@ -2,14 +2,12 @@ package org.vfio4j.examples.demo;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -17,6 +15,7 @@ import org.vfio4j.core.kvm.KvmAbi;
 import org.vfio4j.vfio.machine.GuestImage;
 import org.vfio4j.vfio.machine.GuestMachine;
 import org.vfio4j.vfio.machine.GuestOutput;
+import org.vfio4j.vfio.machine.TestbedDevices;
 import org.vfio4j.vfio.pci.BarLayout;
 import org.vfio4j.vfio.pci.VfioPciCounters;
 import org.vfio4j.vfio.pci.VfioPciDevice;
@@ -53,7 +52,7 @@ public final class VfioDemo implements Callable<Integer> {
 
     @Parameters(paramLabel = "DEVICE", arity = "0..1",
             description = "host edu function bound to vfio-pci, as BDF (0000:00:04.0); default: the testbed's edu "
-                    + "device (VFIO4J_TESTBED_EDU or /tmp/testbed-devices)")
+                    + "device (VFIO4J_TESTBED_EDU or /tmp/testbed-devices), else the first edu bound to vfio-pci")
     String device;
 
     @Option(names = "--ram-mib", description = "guest RAM in MiB (default ${DEFAULT-VALUE})")
@@ -74,9 +73,11 @@ public final class VfioDemo implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        Optional<String> bdf = device != null ? Optional.of(device) : testbedDevice("edu");
+        Optional<String> bdf = device != null ? Optional.of(device)
+                : TestbedDevices.bdf("edu").or(this::boundEdu);
         if (bdf.isEmpty()) {
-            out.println("vfio4j-demo: no device given and no testbed edu device found. Give the BDF of an edu device "
+            out.println("vfio4j-demo: no device given, no testbed edu device and no edu bound to vfio-pci. Give the "
+                    + "BDF of an edu device "
                     + "bound to vfio-pci, or run inside the testbed: testbed/run --devices edu -- "
                     + "examples/bin/vfio4j-demo");
             out.flush();
@@ -234,26 +235,19 @@ public final class VfioDemo implements Callable<Integer> {
         }
     }
 
-    /** The BDF of testbed device {@code name}: {@code VFIO4J_TESTBED_<NAME>}, else {@code /tmp/testbed-devices}. */
-    static Optional<String> testbedDevice(String name) {
-        String env = System.getenv("VFIO4J_TESTBED_" + name.toUpperCase(Locale.ROOT));
-        if (env != null && !env.isBlank()) {
-            return Optional.of(env.trim());
+    /** The first edu function bound to vfio-pci on this host, if any (a host with a real VFIO setup). */
+    Optional<String> boundEdu() {
+        Path driver = root.resolve("sys/bus/pci/drivers/vfio-pci");
+        if (!Files.isDirectory(driver)) {
+            return Optional.empty();
         }
-        Path file = Path.of("/tmp/testbed-devices");
-        if (Files.isRegularFile(file)) {
-            try {
-                for (String line : Files.readAllLines(file)) {
-                    int eq = line.indexOf('=');
-                    if (eq > 0 && line.substring(0, eq).trim().equals(name)) {
-                        return Optional.of(line.substring(eq + 1).trim());
-                    }
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+        try (var entries = Files.list(driver)) {
+            return entries.map(p -> p.getFileName().toString())
+                    .filter(n -> n.matches("[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]"))
+                    .sorted().filter(n -> EDU_ID.equals(pciId(n))).findFirst();
+        } catch (IOException e) {
+            return Optional.empty();
         }
-        return Optional.empty();
     }
 
     /** {@code 01:00.0} becomes {@code 0000:01:00.0}. */

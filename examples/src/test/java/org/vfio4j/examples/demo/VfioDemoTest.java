@@ -36,6 +36,29 @@ class VfioDemoTest {
     }
 
     @Test
+    void findsTheFirstEduBoundToVfioPci(@TempDir Path root) throws Exception {
+        device(root, "0000:03:00.0", "0x1b36", "0x0010", true);
+        device(root, "0000:06:00.0", "0x1234", "0x11e8", true);
+        device(root, "0000:02:00.0", "0x1234", "0x11e8", false);
+        VfioDemo demo = new VfioDemo(new PrintWriter(new StringWriter()));
+        demo.root = root;
+        assertEquals("0000:06:00.0", demo.boundEdu().orElseThrow());
+        Files.delete(root.resolve("sys/bus/pci/drivers/vfio-pci/0000:06:00.0"));
+        assertTrue(demo.boundEdu().isEmpty(), "no edu left on vfio-pci");
+    }
+
+    private static void device(Path root, String bdf, String vendor, String device, boolean onVfioPci)
+            throws Exception {
+        Path dev = Files.createDirectories(root.resolve("sys/bus/pci/devices").resolve(bdf));
+        Files.writeString(dev.resolve("vendor"), vendor + "\n");
+        Files.writeString(dev.resolve("device"), device + "\n");
+        if (onVfioPci) {
+            Path driver = Files.createDirectories(root.resolve("sys/bus/pci/drivers/vfio-pci"));
+            Files.createSymbolicLink(driver.resolve(bdf), dev);
+        }
+    }
+
+    @Test
     void shortBdfGetsTheDefaultDomain() {
         assertEquals("0000:01:00.0", VfioDemo.normalize("01:00.0"));
         assertEquals("0000:01:00.0", VfioDemo.normalize("0000:01:00.0"));
