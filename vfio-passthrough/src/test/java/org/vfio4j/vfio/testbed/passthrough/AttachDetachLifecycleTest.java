@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -14,7 +15,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.vfio4j.core.sys.Syscalls;
@@ -74,6 +74,9 @@ class AttachDetachLifecycleTest {
             assertEquals(lockedBefore, lockedKib(), "pinned (locked) memory after " + ROUNDS + " detaches");
             assertEquals(fdsBefore, fds(), "file descriptors after " + ROUNDS + " rounds");
             nettyGlobalExecutorIdle();
+            // Netty's process-wide GlobalEventExecutor runs a thread on demand (shutting an event loop down uses
+            // it) that ends by itself a second after its last task; it belongs to no device. Wait until it has.
+            assertTrue(GlobalEventExecutor.INSTANCE.awaitInactivity(2, TimeUnit.MINUTES), "Netty's global executor");
             assertEquals(List.of(), newThreads(threadsBefore), "threads started and left running by " + ROUNDS
                     + " rounds");
             System.out.printf("%d rounds: fds %d, memslots available %d, VmLck %d kB, DMA available while attached "
