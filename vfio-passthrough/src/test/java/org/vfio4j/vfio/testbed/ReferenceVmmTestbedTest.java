@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code isa-debugcon}, and they must match what the guest kernel's sysfs says about the real device.
  */
 @Tag("testbed")
+@Tag("testbed-nested-qemu")
 class ReferenceVmmTestbedTest {
     /** Where the firmware expects the device: bus 0, slot 3, function 0 (CF8 value 0x80001800). */
     private static final String DEVICE_ADDRESS = "03.0";

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
  * decides may differ: QEMU answers 0 where nothing decodes, vfio4j all-ones like a master abort.)
  */
 @Tag("testbed")
+@Tag("testbed-nested-qemu")
 class SameProgramUnderQemuVfioTest {
     private static final Duration LIMIT = Duration.ofMinutes(5);
     private static final long RAM = 16L << 20;
