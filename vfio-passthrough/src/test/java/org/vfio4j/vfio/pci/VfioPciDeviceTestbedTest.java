@@ -143,6 +143,7 @@ class VfioPciDeviceTestbedTest {
     }
 
     @Test
+    @Tag("testbed-host-unbind")
     void hostUnbindRaisesReqAndTheDeviceIsReleased() throws Exception {
         String bdf = eduBdf();
         Path sys = Path.of("/sys/bus/pci/devices", bdf);

@@ -25,6 +25,7 @@ import org.vfio4j.vfio.pci.VfioPciOptions;
  * vfio-pci again afterwards (the testbed set its driver_override), so later tests still have it.
  */
 @Tag("testbed")
+@Tag("testbed-host-unbind")
 class UnplugRequestTest {
     private static final long RAM = 4L << 20;
 
