@@ -1,6 +1,5 @@
 package org.vfio4j.pci.caps;
 
-import java.util.Arrays;
 import org.vfio4j.pci.config.ConfigSpace;
 
 /**
@@ -9,8 +8,7 @@ import org.vfio4j.pci.config.ConfigSpace;
  */
 public final class RawCapability implements Capability {
     private final int id;
-    private final byte[] body;
-    private final byte[] writable;
+    private final RawBody body;
 
     /**
      * @param id       capability id
@@ -21,12 +19,8 @@ public final class RawCapability implements Capability {
         if (id < 0 || id > 0xFF) {
             throw new IllegalArgumentException("capability id is a byte: " + id);
         }
-        if (writable != null && writable.length != body.length) {
-            throw new IllegalArgumentException("writable mask length " + writable.length + " != body " + body.length);
-        }
         this.id = id;
-        this.body = body.clone();
-        this.writable = writable == null ? new byte[body.length] : writable.clone();
+        this.body = new RawBody(body, writable);
     }
 
     @Override
@@ -36,19 +30,16 @@ public final class RawCapability implements Capability {
 
     @Override
     public int length() {
-        return 2 + body.length;
+        return 2 + body.length();
     }
 
     @Override
     public void install(ConfigSpace cs, int offset) {
-        cs.setBytes(offset + 2, body);
-        for (int i = 0; i < writable.length; i++) {
-            cs.setWritable(offset + 2 + i, 1, writable[i] & 0xFF);
-        }
+        body.install(cs, offset + 2);
     }
 
     @Override
     public String toString() {
-        return "RawCapability[id=0x" + Integer.toHexString(id) + ", body=" + Arrays.toString(body) + "]";
+        return "RawCapability[id=0x" + Integer.toHexString(id) + ", body=" + body + "]";
     }
 }

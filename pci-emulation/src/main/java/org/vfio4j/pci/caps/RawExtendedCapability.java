@@ -6,8 +6,7 @@ import org.vfio4j.pci.config.ConfigSpace;
 public final class RawExtendedCapability implements ExtendedCapability {
     private final int id;
     private final int version;
-    private final byte[] body;
-    private final byte[] writable;
+    private final RawBody body;
 
     /**
      * @param id       16-bit extended capability id
@@ -23,13 +22,9 @@ public final class RawExtendedCapability implements ExtendedCapability {
         if ((body.length & 3) != 0) {
             throw new IllegalArgumentException("extended capability body must be whole dwords: " + body.length);
         }
-        if (writable != null && writable.length != body.length) {
-            throw new IllegalArgumentException("writable mask length " + writable.length + " != body " + body.length);
-        }
         this.id = id;
         this.version = version;
-        this.body = body.clone();
-        this.writable = writable == null ? new byte[body.length] : writable.clone();
+        this.body = new RawBody(body, writable);
     }
 
     @Override
@@ -44,14 +39,11 @@ public final class RawExtendedCapability implements ExtendedCapability {
 
     @Override
     public int length() {
-        return 4 + body.length;
+        return 4 + body.length();
     }
 
     @Override
     public void install(ConfigSpace cs, int offset) {
-        cs.setBytes(offset + 4, body);
-        for (int i = 0; i < writable.length; i++) {
-            cs.setWritable(offset + 4 + i, 1, writable[i] & 0xFF);
-        }
+        body.install(cs, offset + 4);
     }
 }
