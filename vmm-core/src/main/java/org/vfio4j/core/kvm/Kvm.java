@@ -1,9 +1,14 @@
 package org.vfio4j.core.kvm;
 
+import com.sun.jna.Memory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.vfio4j.core.sys.Errno;
 import org.vfio4j.core.sys.FileDescriptor;
 import org.vfio4j.core.sys.Linux;
+import org.vfio4j.core.sys.SyscallException;
 import org.vfio4j.core.sys.Syscalls;
 
 /**
@@ -53,6 +58,35 @@ public final class Kvm implements AutoCloseable {
     /** The size of each vCPU's {@code kvm_run} mapping (KVM_GET_VCPU_MMAP_SIZE). */
     public int vcpuMmapSize() {
         return vcpuMmapSize;
+    }
+
+    /**
+     * KVM_GET_SUPPORTED_CPUID: every CPUID leaf KVM can give a guest on this host, with the feature bits it can
+     * virtualize. A VMM filters these (topology, features it does not emulate) before {@link KvmVcpu#setCpuid}.
+     */
+    public List<CpuidEntry> supportedCpuid() {
+        for (int capacity = 128; ; capacity *= 2) {
+            Memory buf = new Memory(KvmAbi.Sizes.CPUID2 + (long) capacity * KvmAbi.Sizes.CPUID_ENTRY2);
+            buf.clear();
+            buf.setInt(0, capacity);
+            int r = fd.ioctlRaw(KvmAbi.KVM_GET_SUPPORTED_CPUID, buf);
+            if (r == -Errno.E2BIG && capacity < 4096) {
+                continue;
+            }
+            if (r < 0) {
+                throw new SyscallException("ioctl", DEVICE, KvmAbi.KVM_GET_SUPPORTED_CPUID.name(), -r);
+            }
+            int n = buf.getInt(0);
+            List<CpuidEntry> entries = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                long at = KvmAbi.Sizes.CPUID2 + (long) i * KvmAbi.Sizes.CPUID_ENTRY2;
+                entries.add(new CpuidEntry(buf.getInt(at + KvmAbi.CpuidEntry.FUNCTION),
+                        buf.getInt(at + KvmAbi.CpuidEntry.INDEX), buf.getInt(at + KvmAbi.CpuidEntry.FLAGS),
+                        buf.getInt(at + KvmAbi.CpuidEntry.EAX), buf.getInt(at + KvmAbi.CpuidEntry.EBX),
+                        buf.getInt(at + KvmAbi.CpuidEntry.ECX), buf.getInt(at + KvmAbi.CpuidEntry.EDX)));
+            }
+            return entries;
+        }
     }
 
     /** Creates a VM (KVM_CREATE_VM, machine type 0). */

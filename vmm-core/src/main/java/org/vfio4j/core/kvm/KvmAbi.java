@@ -21,6 +21,8 @@ public final class KvmAbi {
     public static final Ioctl KVM_CREATE_VM = Ioctl.io("KVM_CREATE_VM", KVMIO, 0x01);
     public static final Ioctl KVM_CHECK_EXTENSION = Ioctl.io("KVM_CHECK_EXTENSION", KVMIO, 0x03);
     public static final Ioctl KVM_GET_VCPU_MMAP_SIZE = Ioctl.io("KVM_GET_VCPU_MMAP_SIZE", KVMIO, 0x04);
+    public static final Ioctl KVM_GET_SUPPORTED_CPUID =
+            Ioctl.iowr("KVM_GET_SUPPORTED_CPUID", KVMIO, 0x05, Sizes.CPUID2);
 
     // VM ioctls.
     public static final Ioctl KVM_CREATE_VCPU = Ioctl.io("KVM_CREATE_VCPU", KVMIO, 0x41);
@@ -33,6 +35,7 @@ public final class KvmAbi {
     public static final Ioctl KVM_IRQ_LINE = Ioctl.iow("KVM_IRQ_LINE", KVMIO, 0x61, Sizes.IRQ_LEVEL);
     public static final Ioctl KVM_SET_GSI_ROUTING = Ioctl.iow("KVM_SET_GSI_ROUTING", KVMIO, 0x6a, Sizes.IRQ_ROUTING);
     public static final Ioctl KVM_IRQFD = Ioctl.iow("KVM_IRQFD", KVMIO, 0x76, Sizes.IRQFD);
+    public static final Ioctl KVM_CREATE_PIT2 = Ioctl.iow("KVM_CREATE_PIT2", KVMIO, 0x77, Sizes.PIT_CONFIG);
     public static final Ioctl KVM_IOEVENTFD = Ioctl.iow("KVM_IOEVENTFD", KVMIO, 0x79, Sizes.IOEVENTFD);
     public static final Ioctl KVM_SIGNAL_MSI = Ioctl.iow("KVM_SIGNAL_MSI", KVMIO, 0xa5, Sizes.MSI);
     public static final Ioctl KVM_CREATE_DEVICE = Ioctl.iowr("KVM_CREATE_DEVICE", KVMIO, 0xe0, Sizes.CREATE_DEVICE);
@@ -45,6 +48,9 @@ public final class KvmAbi {
     public static final Ioctl KVM_SET_REGS = Ioctl.iow("KVM_SET_REGS", KVMIO, 0x82, Sizes.REGS);
     public static final Ioctl KVM_GET_SREGS = Ioctl.ior("KVM_GET_SREGS", KVMIO, 0x83, Sizes.SREGS);
     public static final Ioctl KVM_SET_SREGS = Ioctl.iow("KVM_SET_SREGS", KVMIO, 0x84, Sizes.SREGS);
+    public static final Ioctl KVM_GET_LAPIC = Ioctl.ior("KVM_GET_LAPIC", KVMIO, 0x8e, Sizes.LAPIC_STATE);
+    public static final Ioctl KVM_SET_LAPIC = Ioctl.iow("KVM_SET_LAPIC", KVMIO, 0x8f, Sizes.LAPIC_STATE);
+    public static final Ioctl KVM_SET_CPUID2 = Ioctl.iow("KVM_SET_CPUID2", KVMIO, 0x90, Sizes.CPUID2);
 
     /** Capabilities asked with KVM_CHECK_EXTENSION. */
     public static final class Cap {
@@ -53,11 +59,13 @@ public final class KvmAbi {
 
         public static final int IRQCHIP = 0;
         public static final int USER_MEMORY = 3;
+        public static final int EXT_CPUID = 7;
         public static final int SET_TSS_ADDR = 4;
         public static final int NR_VCPUS = 9;
         public static final int NR_MEMSLOTS = 10;
         public static final int IRQ_ROUTING = 25;
         public static final int IRQFD = 32;
+        public static final int PIT2 = 33;
         public static final int IOEVENTFD = 36;
         public static final int SET_IDENTITY_MAP_ADDR = 37;
         public static final int MAX_VCPUS = 66;
@@ -85,6 +93,7 @@ public final class KvmAbi {
     public static final int KVM_DEV_VFIO_GROUP = 1;
     public static final int KVM_DEV_VFIO_GROUP_ADD = 1;
     public static final int KVM_DEV_VFIO_GROUP_DEL = 2;
+    public static final int KVM_PIT_SPEAKER_DUMMY = 1;
     public static final int KVM_EXIT_IO_IN = 0;
     public static final int KVM_EXIT_IO_OUT = 1;
 
@@ -159,6 +168,7 @@ public final class KvmAbi {
         public static final int IRQ_ROUTING = 8;
         public static final int IRQ_ROUTING_ENTRY = 48;
         public static final int IRQFD = 32;
+        public static final int PIT2 = 33;
         public static final int IOEVENTFD = 64;
         public static final int MSI = 32;
         public static final int CREATE_DEVICE = 12;
@@ -167,6 +177,25 @@ public final class KvmAbi {
         public static final int SREGS = 312;
         public static final int SEGMENT = 24;
         public static final int DTABLE = 16;
+        /** {@code struct kvm_cpuid2} header; entries follow. */
+        public static final int CPUID2 = 8;
+        public static final int CPUID_ENTRY2 = 40;
+        public static final int PIT_CONFIG = 64;
+        public static final int LAPIC_STATE = 1024;
+    }
+
+    /** {@code struct kvm_cpuid_entry2}, offsets within one entry. */
+    public static final class CpuidEntry {
+        private CpuidEntry() {
+        }
+
+        public static final int FUNCTION = 0;
+        public static final int INDEX = 4;
+        public static final int FLAGS = 8;
+        public static final int EAX = 12;
+        public static final int EBX = 16;
+        public static final int ECX = 20;
+        public static final int EDX = 24;
     }
 
     /** {@code struct kvm_run} offsets (the mmapped per-vCPU page). */

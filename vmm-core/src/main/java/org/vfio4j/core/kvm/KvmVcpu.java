@@ -2,6 +2,7 @@ package org.vfio4j.core.kvm;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.vfio4j.core.sys.FileDescriptor;
 import org.vfio4j.core.sys.Linux;
@@ -94,6 +95,42 @@ public final class KvmVcpu implements AutoCloseable {
     /** KVM_SET_SREGS. */
     public void setSpecialRegisters(SpecialRegisters sregs) {
         fd.ioctl(KvmAbi.KVM_SET_SREGS, sregs.buf);
+    }
+
+    /** KVM_SET_CPUID2: the CPUID leaves this vCPU reports (set before its first KVM_RUN). */
+    public void setCpuid(List<CpuidEntry> entries) {
+        Memory buf = new Memory(KvmAbi.Sizes.CPUID2 + (long) entries.size() * KvmAbi.Sizes.CPUID_ENTRY2);
+        buf.clear();
+        buf.setInt(0, entries.size());
+        for (int i = 0; i < entries.size(); i++) {
+            CpuidEntry e = entries.get(i);
+            long at = KvmAbi.Sizes.CPUID2 + (long) i * KvmAbi.Sizes.CPUID_ENTRY2;
+            buf.setInt(at + KvmAbi.CpuidEntry.FUNCTION, e.function());
+            buf.setInt(at + KvmAbi.CpuidEntry.INDEX, e.index());
+            buf.setInt(at + KvmAbi.CpuidEntry.FLAGS, e.flags());
+            buf.setInt(at + KvmAbi.CpuidEntry.EAX, e.eax());
+            buf.setInt(at + KvmAbi.CpuidEntry.EBX, e.ebx());
+            buf.setInt(at + KvmAbi.CpuidEntry.ECX, e.ecx());
+            buf.setInt(at + KvmAbi.CpuidEntry.EDX, e.edx());
+        }
+        fd.ioctl(KvmAbi.KVM_SET_CPUID2, buf);
+    }
+
+    /** KVM_GET_LAPIC: the in-kernel local APIC's 1 KiB register page (needs the in-kernel irqchip). */
+    public byte[] lapicState() {
+        Memory buf = new Memory(KvmAbi.Sizes.LAPIC_STATE);
+        fd.ioctl(KvmAbi.KVM_GET_LAPIC, buf);
+        return buf.getByteArray(0, KvmAbi.Sizes.LAPIC_STATE);
+    }
+
+    /** KVM_SET_LAPIC: replaces the in-kernel local APIC's register page. */
+    public void setLapicState(byte[] state) {
+        if (state.length != KvmAbi.Sizes.LAPIC_STATE) {
+            throw new IllegalArgumentException("a LAPIC state is " + KvmAbi.Sizes.LAPIC_STATE + " bytes");
+        }
+        Memory buf = new Memory(KvmAbi.Sizes.LAPIC_STATE);
+        buf.write(0, state, 0, state.length);
+        fd.ioctl(KvmAbi.KVM_SET_LAPIC, buf);
     }
 
     @Override

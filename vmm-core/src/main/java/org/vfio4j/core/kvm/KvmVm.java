@@ -70,6 +70,17 @@ public final class KvmVm implements AutoCloseable {
         irqchip = true;
     }
 
+    /**
+     * KVM_CREATE_PIT2: the in-kernel i8254 timer on ports 0x40-0x43 feeding GSI 0, with a dummy speaker port (0x61)
+     * so a guest's PC-speaker gate polling during PIT calibration is answered in the kernel. Needs the irqchip.
+     */
+    public void createPit() {
+        Memory config = new Memory(KvmAbi.Sizes.PIT_CONFIG);
+        config.clear();
+        config.setInt(0, KvmAbi.KVM_PIT_SPEAKER_DUMMY);
+        fd.ioctl(KvmAbi.KVM_CREATE_PIT2, config);
+    }
+
     /** True after {@link #createIrqchip()}. */
     public boolean hasIrqchip() {
         return irqchip;

@@ -88,6 +88,16 @@ public final class SpecialRegisters {
         return this;
     }
 
+    public long cr3() {
+        return buf.getLong(KvmAbi.Sregs.CR3);
+    }
+
+    /** Sets CR3 (the page-table root); returns this. */
+    public SpecialRegisters cr3(long v) {
+        buf.setLong(KvmAbi.Sregs.CR3, v);
+        return this;
+    }
+
     public long cr4() {
         return buf.getLong(KvmAbi.Sregs.CR4);
     }

@@ -24,7 +24,7 @@ class KvmAbiHeaderTest {
                 java.put(io.name(), io.number());
             }
         }
-        assertEquals(23, java.size(), "ioctls covered");
+        assertEquals(28, java.size(), "ioctls covered");
         Map<String, String> expr = new LinkedHashMap<>();
         java.keySet().forEach(k -> expr.put(k, k));
         assertEquals(java, CProbe.evaluate(List.of("linux/kvm.h"), expr));
@@ -74,6 +74,18 @@ class KvmAbiHeaderTest {
         put(java, expr, "sizeof(struct kvm_sregs)", KvmAbi.Sizes.SREGS);
         put(java, expr, "sizeof(struct kvm_segment)", KvmAbi.Sizes.SEGMENT);
         put(java, expr, "sizeof(struct kvm_dtable)", KvmAbi.Sizes.DTABLE);
+        put(java, expr, "sizeof(struct kvm_cpuid2)", KvmAbi.Sizes.CPUID2);
+        put(java, expr, "sizeof(struct kvm_cpuid_entry2)", KvmAbi.Sizes.CPUID_ENTRY2);
+        put(java, expr, "offsetof(struct kvm_cpuid2, entries)", KvmAbi.Sizes.CPUID2);
+        put(java, expr, "offsetof(struct kvm_cpuid_entry2, function)", KvmAbi.CpuidEntry.FUNCTION);
+        put(java, expr, "offsetof(struct kvm_cpuid_entry2, index)", KvmAbi.CpuidEntry.INDEX);
+        put(java, expr, "offsetof(struct kvm_cpuid_entry2, flags)", KvmAbi.CpuidEntry.FLAGS);
+        put(java, expr, "offsetof(struct kvm_cpuid_entry2, eax)", KvmAbi.CpuidEntry.EAX);
+        put(java, expr, "offsetof(struct kvm_cpuid_entry2, ebx)", KvmAbi.CpuidEntry.EBX);
+        put(java, expr, "offsetof(struct kvm_cpuid_entry2, ecx)", KvmAbi.CpuidEntry.ECX);
+        put(java, expr, "offsetof(struct kvm_cpuid_entry2, edx)", KvmAbi.CpuidEntry.EDX);
+        put(java, expr, "sizeof(struct kvm_pit_config)", KvmAbi.Sizes.PIT_CONFIG);
+        put(java, expr, "sizeof(struct kvm_lapic_state)", KvmAbi.Sizes.LAPIC_STATE);
         put(java, expr, "offsetof(struct kvm_run, immediate_exit)", KvmAbi.Run.IMMEDIATE_EXIT);
         put(java, expr, "offsetof(struct kvm_run, exit_reason)", KvmAbi.Run.EXIT_REASON);
         put(java, expr, "offsetof(struct kvm_run, if_flag)", KvmAbi.Run.IF_FLAG);
