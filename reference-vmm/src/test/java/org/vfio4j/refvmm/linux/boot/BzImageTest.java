@@ -111,7 +111,8 @@ class BzImageTest {
     void readsZeroSetupSectsAsFour() throws Exception {
         byte[] real = realBytes();
         int realSetup = (Byte.toUnsignedInt(real[0x1F1]) + 1) * 512;
-        // keep the boot sector and the header (which runs into sector 1), drop the rest of the setup code: a 4-sector setup followed by the kernel
+        // keep the boot sector and the header (which runs into sector 1), drop the rest of the setup code:
+        // a 4-sector setup followed by the kernel
         byte[] b = new byte[5 * 512 + real.length - realSetup];
         System.arraycopy(real, 0, b, 0, 1024);
         System.arraycopy(real, realSetup, b, 5 * 512, real.length - realSetup);
