@@ -49,7 +49,6 @@ import org.vfio4j.vfio.sysfs.Sysfs;
  */
 public final class LinuxMachine implements AutoCloseable {
     private final LinuxVmConfig config;
-    private final Syscalls sys;
     private final KvmVmm vmm;
     private final PciHostBridge hostBridge;
     private final SerialConsole console;
@@ -63,7 +62,6 @@ public final class LinuxMachine implements AutoCloseable {
     private LinuxMachine(LinuxVmConfig config, Syscalls sys, KvmVmm vmm, PciHostBridge hostBridge,
             VfioPciDeviceFactory factory) {
         this.config = config;
-        this.sys = sys;
         this.vmm = vmm;
         this.hostBridge = hostBridge;
         this.console = new SerialConsole(config.consoleLog(), config.echoConsole());

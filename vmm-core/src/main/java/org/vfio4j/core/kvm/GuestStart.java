@@ -2,8 +2,8 @@ package org.vfio4j.core.kvm;
 
 /**
  * Register setups that let small guest programs run from a chosen entry point: real mode (including the reset
- * vector), flat 32-bit protected mode without paging, and 64-bit long mode on page tables the guest memory already
- * holds (the x86 Linux 64-bit boot protocol's entry state).
+ * vector) and flat 32-bit protected mode without paging. Long-mode entry states (which need page tables and a GDT in
+ * guest memory) are set by the VMM that builds them, through {@link SpecialRegisters}.
  */
 public final class GuestStart {
     private GuestStart() {
@@ -48,32 +48,5 @@ public final class GuestStart {
         s.efer(0);
         vcpu.setSpecialRegisters(s);
         vcpu.setRegisters(new Registers().rip(entry).rsp(stack).rflags(2));
-    }
-
-    /** CR0 for long mode: PE | ET | NE | PG. */
-    private static final long CR0_LONG = SpecialRegisters.CR0_PE | SpecialRegisters.CR0_ET | (1L << 5) | (1L << 31);
-    private static final long CR4_PAE = 1L << 5;
-    private static final long EFER_LME = 1L << 8;
-    private static final long EFER_LMA = 1L << 10;
-
-    /**
-     * 64-bit long mode with paging on: CR3 = {@code pml4}, CR4.PAE, EFER.LME|LMA, CS a 64-bit code segment with
-     * selector {@code codeSelector}, the data segments flat with {@code dataSelector}, the GDT register at
-     * {@code gdtBase}/{@code gdtLimit} (the guest memory must hold matching descriptors, since the guest reloads
-     * segments from it), RIP = {@code entry}, RSI = {@code rsi} (the Linux boot protocol passes boot_params
-     * there), interrupts off. The page tables must identity-map at least the code at {@code entry}.
-     */
-    public static void longMode(KvmVcpu vcpu, long entry, long rsi, long pml4, long gdtBase, int gdtLimit,
-            int codeSelector, int dataSelector) {
-        SpecialRegisters s = vcpu.specialRegisters();
-        s.segment(KvmAbi.Sregs.CS, Segment.code64(codeSelector));
-        s.dataSegments(Segment.flatData32(dataSelector));
-        s.gdt(gdtBase, gdtLimit);
-        s.cr3(pml4);
-        s.cr4(CR4_PAE);
-        s.cr0(CR0_LONG);
-        s.efer(EFER_LME | EFER_LMA);
-        vcpu.setSpecialRegisters(s);
-        vcpu.setRegisters(new Registers().rip(entry).rsi(rsi).rflags(2));
     }
 }

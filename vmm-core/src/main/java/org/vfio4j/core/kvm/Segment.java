@@ -28,11 +28,6 @@ public record Segment(long base, int limit, int selector, int type, boolean pres
         return new Segment(0, 0xffffffff, selector, 0x3, true, 0, true, true, false, true, false);
     }
 
-    /** A 64-bit ring-0 code segment (L set, D clear), as a long-mode GDT code descriptor loads it. */
-    public static Segment code64(int selector) {
-        return new Segment(0, 0xffffffff, selector, 0xb, true, 0, false, true, true, true, false);
-    }
-
     /** A real-mode segment: base = selector * 16, limit 64 KiB. */
     public static Segment realMode(int selector, boolean code) {
         return new Segment((long) (selector & 0xffff) << 4, 0xffff, selector & 0xffff, code ? 0xb : 0x3, true, 0,

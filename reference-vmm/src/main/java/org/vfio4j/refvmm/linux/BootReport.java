@@ -1,0 +1,26 @@
+package org.vfio4j.refvmm.linux;
+
+import java.util.List;
+import org.vfio4j.core.kvm.KvmVcpu;
+import org.vfio4j.refvmm.linux.boot.BzImage;
+import org.vfio4j.refvmm.linux.boot.LinuxBootSetup;
+
+/**
+ * What the Linux VMM placed before the kernel ran.
+ *
+ * @param kernel the parsed bzImage
+ * @param setup where kernel, initrd, command line and boot_params went, and the e820 map given to the guest
+ * @param rsdp the ACPI RSDP's guest address
+ * @param pci the PCI resources assigned to each function's BARs
+ */
+public record BootReport(BzImage kernel, LinuxBootSetup setup, long rsdp, List<PciResources.Assignment> pci) {
+    /** Copies the list. */
+    public BootReport {
+        pci = List.copyOf(pci);
+    }
+
+    /** Puts vCPU 0 at the kernel's 64-bit entry. */
+    void enter(KvmVcpu vcpu) {
+        LinuxLayout.enter(vcpu, setup);
+    }
+}
