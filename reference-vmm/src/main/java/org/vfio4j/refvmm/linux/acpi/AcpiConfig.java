@@ -10,8 +10,9 @@ import org.vfio4j.refvmm.linux.pci.PciWindows;
  * @param ecamBuses        buses decoded by ECAM (1..256), starting at bus 0
  * @param ioApicAddress    the IO-APIC's MMIO address (GSI base 0)
  * @param localApicAddress the local APICs' MMIO address
- * @param pciWindows       the host bridge's memory windows (its I/O windows are fixed: all ports but 0xCF8-0xCFF
- *                         and the unused 0x0D00 gap are not declared; see {@link Dsdt})
+ * @param pciWindows       the BAR windows; the DSDT declares their 32- and 64-bit memory windows as the host
+ *                         bridge's, and always declares I/O 0x0000-0x0CF7 and 0x0D00-0xFFFF (the I/O BAR window
+ *                         must lie inside; see {@link Dsdt})
  * @param com1             declare the COM1 16550 at 0x3F8, IRQ 4 in the DSDT
  */
 public record AcpiConfig(int vcpus, long ecamBase, int ecamBuses, long ioApicAddress, long localApicAddress,
