@@ -2,18 +2,20 @@ package org.vfio4j.refvmm.linux;
 
 import java.util.List;
 import org.vfio4j.core.kvm.KvmVcpu;
+import org.vfio4j.refvmm.linux.acpi.AcpiTables;
 import org.vfio4j.refvmm.linux.boot.BzImage;
 import org.vfio4j.refvmm.linux.boot.LinuxBootSetup;
+import org.vfio4j.refvmm.linux.pci.AssignedFunction;
 
 /**
  * What the Linux VMM placed before the kernel ran.
  *
  * @param kernel the parsed bzImage
  * @param setup where kernel, initrd, command line and boot_params went, and the e820 map given to the guest
- * @param rsdp the ACPI RSDP's guest address
- * @param pci the PCI resources assigned to each function's BARs
+ * @param acpi the ACPI tables and where they are
+ * @param pci what each PCI function was given: BARs, command register, interrupt line
  */
-public record BootReport(BzImage kernel, LinuxBootSetup setup, long rsdp, List<PciResources.Assignment> pci) {
+public record BootReport(BzImage kernel, LinuxBootSetup setup, AcpiTables acpi, List<AssignedFunction> pci) {
     /** Copies the list. */
     public BootReport {
         pci = List.copyOf(pci);

@@ -14,11 +14,17 @@ import org.vfio4j.core.memory.ReservedRange;
 import org.vfio4j.pci.PciEmulationModule;
 import org.vfio4j.pci.bus.BarAllocator;
 import org.vfio4j.pci.bus.PciHostBridge;
+import org.vfio4j.refvmm.linux.acpi.AcpiConfig;
+import org.vfio4j.refvmm.linux.acpi.AcpiTables;
 import org.vfio4j.refvmm.linux.boot.BzImage;
 import org.vfio4j.refvmm.linux.boot.LinuxBootRequest;
 import org.vfio4j.refvmm.linux.boot.LinuxBootSetup;
 import org.vfio4j.refvmm.linux.boot.LinuxLoader;
 import org.vfio4j.refvmm.linux.boot.LongModeRegisters;
+import org.vfio4j.refvmm.linux.pci.AssignedFunction;
+import org.vfio4j.refvmm.linux.pci.PciResourceAssigner;
+import org.vfio4j.refvmm.linux.pci.PciWindow;
+import org.vfio4j.refvmm.linux.pci.PciWindows;
 
 /**
  * The Linux VMM's guest-physical layout and the steps that fill it before the first vCPU runs: RAM split around
@@ -28,20 +34,13 @@ import org.vfio4j.refvmm.linux.boot.LongModeRegisters;
  */
 final class LinuxLayout {
     /** ECAM (PCIe MMCONFIG) for 256 buses, as q35 places it; e820-reserved and named by the MCFG. */
-    static final long ECAM_BASE = 0xB000_0000L;
+    static final long ECAM_BASE = AcpiConfig.STANDARD_ECAM_BASE;
     static final int ECAM_BUSES = 256;
     /** RAM below 4 GiB ends where ECAM starts; the rest of RAM continues at 4 GiB. */
     static final long LOW_RAM_LIMIT = ECAM_BASE;
     static final long HIGH_RAM_BASE = 1L << 32;
-    /** The 32-bit PCI memory window, up to the IO-APIC. */
-    static final long MMIO32_BASE = 0xC000_0000L;
-    static final long MMIO32_SIZE = 0xFEC0_0000L - MMIO32_BASE;
-    /** The 64-bit PCI memory window: 256 GiB at 256 GiB, inside 39 physical address bits. */
-    static final long MMIO64_BASE = 0x40_0000_0000L;
-    static final long MMIO64_SIZE = 0x40_0000_0000L;
-    /** The PCI I/O window for I/O BARs. */
-    static final int IO_BASE = 0x1000;
-    static final int IO_SIZE = 0x10000 - IO_BASE;
+    /** The PCI windows (I/O, 32-bit below the IO-APIC, 64-bit at 256 GiB) that the DSDT and the firmware share. */
+    static final PciWindows PCI_WINDOWS = PciWindows.STANDARD;
     /** COM1. */
     static final int COM1_PORT = 0x3F8;
     static final int COM1_IRQ = 4;
@@ -53,9 +52,12 @@ final class LinuxLayout {
 
     /** pci-emulation's settings for this layout: the PCI windows above and ECAM for 256 buses. */
     static PciEmulationModule.Settings pciSettings() {
-        return new PciEmulationModule.Settings(PciHostBridge.DEFAULT_IDENTITY, ECAM_BUSES,
-                new BarAllocator.Window(IO_BASE, IO_SIZE), new BarAllocator.Window(MMIO32_BASE, MMIO32_SIZE),
-                new BarAllocator.Window(MMIO64_BASE, MMIO64_SIZE));
+        return new PciEmulationModule.Settings(PciHostBridge.DEFAULT_IDENTITY, ECAM_BUSES, window(PCI_WINDOWS.io()),
+                window(PCI_WINDOWS.mem32()), window(PCI_WINDOWS.mem64()));
+    }
+
+    private static BarAllocator.Window window(PciWindow w) {
+        return new BarAllocator.Window(w.base(), w.size());
     }
 
     /** Guest RAM: up to {@link #LOW_RAM_LIMIT} from 0, the rest from 4 GiB. */
@@ -73,7 +75,7 @@ final class LinuxLayout {
     }
 
     /**
-     * Fills the guest before it runs: PCI resources as firmware assigns them, the ACPI tables, then the kernel,
+     * Fills the guest before it runs: PCI resources as firmware assigns them, the ACPI tables (at 0xE0000), then the kernel,
      * initrd, command line, boot_params (with an e820 map that reserves ECAM and whatever the VMM's memory
      * reservations hold, e.g. an IGD OpRegion) and the long-mode page tables. Seals the reservations: nothing may
      * take guest RAM once the e820 map is written.
@@ -82,15 +84,16 @@ final class LinuxLayout {
         BzImage kernel = checkKernel(config);
         byte[] initrd = config.initrd().map(LinuxLoader::readInitrd).orElse(new byte[0]);
         KvmGuestMemory memory = vmm.guestMemory();
-        List<PciResources.Assignment> pci = PciResources.assign(hostBridge);
-        long rsdp = FirmwareTables.write(config.vcpus(), memory::write);
+        List<AssignedFunction> pci = new PciResourceAssigner(hostBridge, PCI_WINDOWS).assign();
+        AcpiTables acpi = AcpiTables.build(AcpiTables.STANDARD_BASE, AcpiConfig.standard(config.vcpus()));
+        memory.write(acpi.base(), acpi.bytes());
         List<ReservedRange> reserved = new ArrayList<>();
         reserved.add(new ReservedRange(ECAM_BASE, (long) ECAM_BUSES << 20, E820Type.RESERVED, "pci ecam"));
         vmm.reservations().seal();
         reserved.addAll(vmm.reservations().reserved());
         LinuxBootSetup setup = LinuxLoader.load(new LinuxBootRequest(kernel, initrd, config.commandLine(),
-                memory.regions(), reserved, rsdp), memory::write);
-        return new BootReport(kernel, setup, rsdp, pci);
+                memory.regions(), reserved, acpi.rsdpAddress()), memory::write);
+        return new BootReport(kernel, setup, acpi, pci);
     }
 
     /**

@@ -2,6 +2,8 @@ package org.vfio4j.refvmm.linux.devices;
 
 import java.util.concurrent.CompletableFuture;
 import org.vfio4j.core.bus.TrapHandler;
+import org.vfio4j.refvmm.linux.acpi.Dsdt;
+import org.vfio4j.refvmm.linux.acpi.Fadt;
 
 /**
  * The ports through which a guest ends the VM: the ACPI hardware-reduced sleep control register (S5 = power off),
@@ -11,19 +13,19 @@ import org.vfio4j.core.bus.TrapHandler;
  */
 public final class PowerPorts {
     /** FADT SLEEP_CONTROL_REG: Linux writes SLP_TYP &lt;&lt; 2 | SLP_EN. */
-    public static final int SLEEP_CONTROL_PORT = 0x600;
+    public static final int SLEEP_CONTROL_PORT = Fadt.SLEEP_CONTROL_PORT;
     /** FADT SLEEP_STATUS_REG: reads 0 (no wake event). */
-    public static final int SLEEP_STATUS_PORT = 0x601;
+    public static final int SLEEP_STATUS_PORT = Fadt.SLEEP_STATUS_PORT;
     /** FADT RESET_REG. */
-    public static final int RESET_PORT = 0x602;
+    public static final int RESET_PORT = Fadt.RESET_PORT;
     /** FADT RESET_VALUE. */
-    public static final int RESET_VALUE = 0x01;
+    public static final int RESET_VALUE = Fadt.RESET_VALUE;
     /** The sleep type the DSDT's \_S5 names. */
-    public static final int S5_SLEEP_TYPE = 5;
+    public static final int S5_SLEEP_TYPE = Dsdt.S5_SLP_TYP;
     /** A byte written here ends the VM with that status. */
     public static final int EXIT_PORT = 0x501;
 
-    private static final int SLP_EN = 1 << 5;
+    private static final int SLP_EN = Fadt.SLP_EN;
 
     /** Why the guest ended the VM. */
     public enum Cause {
