@@ -209,16 +209,9 @@ public final class LinuxMachine implements AutoCloseable {
             return ending != null && ending.cause() != PowerPorts.Cause.RESET && ending.status() == 0;
         }
 
-        /** The {@code key=value} lines the guest printed, last value per key, in first-seen order. */
+        /** The {@code key=value} lines the guest printed ({@link KeyValues#parse}). */
         public Map<String, String> values() {
-            Map<String, String> out = new java.util.LinkedHashMap<>();
-            for (String l : lines) {
-                int eq = l.indexOf('=');
-                if (eq > 0 && l.substring(0, eq).matches("[A-Za-z0-9_.:\\-]+")) {
-                    out.put(l.substring(0, eq), l.substring(eq + 1));
-                }
-            }
-            return out;
+            return KeyValues.parse(lines);
         }
 
         @Override
