@@ -22,6 +22,7 @@ import org.vfio4j.vfio.Vfio;
 import org.vfio4j.vfio.VfioStack;
 import org.vfio4j.vfio.pci.VfioPciDevice;
 import org.vfio4j.vfio.pci.VfioPciOptions;
+import org.vfio4j.vfio.testing.TestbedDevices;
 
 /**
  * Attach and detach edu 100 times on one machine. Nothing may leak: file descriptors (/proc/self/fd), memslots,
@@ -38,7 +39,7 @@ class AttachDetachLifecycleTest {
 
     @Test
     void attachAndDetach100TimesLeaksNothing() throws Exception {
-        String bdf = TestbedHost.bdf("edu");
+        String bdf = TestbedDevices.bdf("edu");
         Vfio vfio = Vfio.host();
         try (GuestMachine m = new GuestMachine(Syscalls.linux(), RAM)) {
             // One round first, so lazily created process-wide things (JNA, the loop's thread pool classes) exist.

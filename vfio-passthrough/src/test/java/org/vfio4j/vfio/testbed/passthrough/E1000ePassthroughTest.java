@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.vfio4j.vfio.pci.BarLayout;
 import org.vfio4j.vfio.pci.InterruptMode;
+import org.vfio4j.vfio.testing.TestbedDevices;
 
 /**
  * QEMU's e1000e passed through, driven by the {@code e1000e} guest program: registers read through the mapped
@@ -32,7 +33,7 @@ class E1000ePassthroughTest {
 
     @BeforeAll
     void runTheE1000eProgram() throws Exception {
-        session = PassthroughSession.run(TestbedHost.bdf("e1000e"), "e1000e", Map.of(), RAM, Duration.ofMinutes(5));
+        session = PassthroughSession.run(TestbedDevices.bdf("e1000e"), "e1000e", Map.of(), RAM, Duration.ofMinutes(5));
         run = session.guest();
         System.out.println(run);
         System.out.println(session.counters());

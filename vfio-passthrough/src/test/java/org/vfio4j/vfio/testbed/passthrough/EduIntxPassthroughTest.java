@@ -8,6 +8,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.vfio4j.vfio.pci.InterruptMode;
+import org.vfio4j.vfio.testing.TestbedDevices;
 
 /**
  * edu's INTx passed through: the {@code edu_intx} guest program routes the pin through the IOAPIC and raises edu's
@@ -20,7 +21,7 @@ class EduIntxPassthroughTest {
 
     @Test
     void intxFiresAgainAfterEachEoiThroughTheResampleUnmask() throws Exception {
-        try (PassthroughSession s = PassthroughSession.run(TestbedHost.bdf("edu"), "edu_intx", Map.of(),
+        try (PassthroughSession s = PassthroughSession.run(TestbedDevices.bdf("edu"), "edu_intx", Map.of(),
                 EduPassthroughTest.RAM, Duration.ofMinutes(5))) {
             GuestMachine.GuestRun run = s.guest();
             System.out.println(run);

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.vfio4j.core.kvm.KvmAbi;
 import org.vfio4j.vfio.pci.BarLayout;
 import org.vfio4j.vfio.pci.InterruptMode;
+import org.vfio4j.vfio.testing.TestbedDevices;
 
 /**
  * QEMU's edu device passed through to a KVM guest inside the testbed, driven by the {@code edu} guest program
@@ -41,7 +42,7 @@ class EduPassthroughTest {
 
     @BeforeAll
     void runTheEduProgram() throws Exception {
-        session = PassthroughSession.run(TestbedHost.bdf("edu"), "edu", Map.of("ID_READS", ID_READS), RAM,
+        session = PassthroughSession.run(TestbedDevices.bdf("edu"), "edu", Map.of("ID_READS", ID_READS), RAM,
                 Duration.ofMinutes(5));
         run = session.guest();
         System.out.println(run);

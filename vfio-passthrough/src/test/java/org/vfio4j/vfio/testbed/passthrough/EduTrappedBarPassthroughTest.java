@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.vfio4j.core.kvm.KvmAbi;
 import org.vfio4j.vfio.pci.BarLayout;
 import org.vfio4j.vfio.pci.VfioPciOptions;
+import org.vfio4j.vfio.testing.TestbedDevices;
 
 /**
  * The control for {@link EduPassthroughTest}'s zero-exit check: the same id reads with BAR mapping switched off
@@ -21,7 +22,7 @@ class EduTrappedBarPassthroughTest {
 
     @Test
     void withBarMappingOffEveryIdReadTrapsAndIsForwarded() throws Exception {
-        VfioPciOptions trapped = VfioPciOptions.builder(TestbedHost.bdf("edu")).slot(PassthroughSession.SLOT)
+        VfioPciOptions trapped = VfioPciOptions.builder(TestbedDevices.bdf("edu")).slot(PassthroughSession.SLOT)
                 .mmapBars(false).build();
         long reads = EduPassthroughTest.ID_READS;
         try (PassthroughSession s = PassthroughSession.run(trapped, "edu", Map.of("ID_READS", reads,

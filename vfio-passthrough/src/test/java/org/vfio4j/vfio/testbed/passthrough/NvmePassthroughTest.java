@@ -14,6 +14,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.vfio4j.core.kvm.KvmAbi;
 import org.vfio4j.vfio.pci.BarLayout;
 import org.vfio4j.vfio.pci.InterruptMode;
+import org.vfio4j.vfio.testing.TestbedDevices;
 
 /**
  * QEMU's NVMe controller passed through, driven by the {@code nvme} guest program: it reads registers through the
@@ -33,7 +34,7 @@ class NvmePassthroughTest {
 
     @BeforeAll
     void runTheNvmeProgram() throws Exception {
-        session = PassthroughSession.run(TestbedHost.bdf("nvme"), "nvme", Map.of("REG_READS", REG_READS), RAM,
+        session = PassthroughSession.run(TestbedDevices.bdf("nvme"), "nvme", Map.of("REG_READS", REG_READS), RAM,
                 Duration.ofMinutes(5));
         run = session.guest();
         System.out.println(run);

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.vfio4j.vfio.pci.ResetMethod;
 import org.vfio4j.vfio.pci.VfioPciOptions;
+import org.vfio4j.vfio.testing.TestbedDevices;
 
 /**
  * Reset in the middle of a guest's work: the {@code nvme} program (built with RESET_PORT) asks the VMM for a reset
@@ -26,7 +27,7 @@ class NvmeResetPassthroughTest {
     @Test
     void deviceResetKeepsTheGuestsProgrammingAndInterruptsStillArrive() throws Exception {
         AtomicReference<ResetMethod> used = new AtomicReference<>();
-        VfioPciOptions options = VfioPciOptions.builder(TestbedHost.bdf("nvme")).slot(PassthroughSession.SLOT)
+        VfioPciOptions options = VfioPciOptions.builder(TestbedDevices.bdf("nvme")).slot(PassthroughSession.SLOT)
                 .build();
         try (PassthroughSession s = PassthroughSession.run(options, "nvme",
                 Map.of("RESET_PORT", (long) GuestMachine.REQUEST_PORT), RAM, Duration.ofMinutes(5),

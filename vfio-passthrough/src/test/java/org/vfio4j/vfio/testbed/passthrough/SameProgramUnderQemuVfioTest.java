@@ -11,6 +11,7 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.vfio4j.vfio.testing.TestbedDevices;
 
 /**
  * The same guest image, run by both VMMs on the same host device in the testbed: vfio4j ({@link PassthroughSession})
@@ -51,7 +52,7 @@ class SameProgramUnderQemuVfioTest {
     }
 
     private static void compare(String device, String program, List<String> keys) throws Exception {
-        String bdf = TestbedHost.bdf(device);
+        String bdf = TestbedDevices.bdf(device);
         Map<String, Long> ours = new LinkedHashMap<>();
         try (PassthroughSession s = PassthroughSession.run(bdf, program, Map.of(), RAM, LIMIT)) {
             assertTrue(s.guest().succeeded(), s.guest().toString());

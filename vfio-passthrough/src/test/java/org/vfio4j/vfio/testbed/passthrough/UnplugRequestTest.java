@@ -17,6 +17,7 @@ import org.vfio4j.core.sys.Syscalls;
 import org.vfio4j.vfio.Vfio;
 import org.vfio4j.vfio.pci.VfioPciDevice;
 import org.vfio4j.vfio.pci.VfioPciOptions;
+import org.vfio4j.vfio.testing.TestbedDevices;
 
 /**
  * The host takes a device back: unbinding edu from vfio-pci while vfio4j has it attached makes the kernel signal
@@ -31,7 +32,7 @@ class UnplugRequestTest {
 
     @Test
     void unbindingFromTheHostCallsTheUnplugHookAndReleaseLetsTheUnbindFinish() throws Exception {
-        String bdf = TestbedHost.bdf("edu");
+        String bdf = TestbedDevices.bdf("edu");
         Path device = Path.of("/sys/bus/pci/devices", bdf);
         assertEquals("vfio-pci", driver(device));
         CompletableFuture<String> asked = new CompletableFuture<>();
