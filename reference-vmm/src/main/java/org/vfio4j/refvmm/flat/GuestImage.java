@@ -42,25 +42,6 @@ public final class GuestImage {
     private GuestImage() {
     }
 
-    /** True when {@code as}, {@code ld} and {@code objcopy} can be run. */
-    public static boolean toolsAvailable() {
-        try {
-            for (String tool : List.of("as", "ld", "objcopy")) {
-                Process p = new ProcessBuilder(tool, "--version").redirectErrorStream(true).start();
-                p.getInputStream().readAllBytes();
-                if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                    return false;
-                }
-            }
-            return true;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
     /** Builds {@code program} ({@code guest/<program>.s}) with its default parameters. */
     public static byte[] build(String program) {
         return build(program, Map.of());
@@ -142,7 +123,8 @@ public final class GuestImage {
         }
     }
 
-    private static void deleteQuietly(Path dir) {
+    /** Deletes a temporary directory and its files; null or a failure leaves nothing to do. */
+    static void deleteQuietly(Path dir) {
         if (dir == null) {
             return;
         }

@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -117,13 +116,7 @@ public final class QemuGuestRunner {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
-            if (dir != null) {
-                try (var files = Files.walk(dir)) {
-                    files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-                } catch (IOException ignored) {
-                    // temp files
-                }
-            }
+            GuestImage.deleteQuietly(dir);
         }
     }
 }

@@ -17,6 +17,7 @@ import org.vfio4j.core.memory.DeviceMemorySlot;
 import org.vfio4j.core.sys.Linux;
 import org.vfio4j.core.sys.MemoryMapping;
 import org.vfio4j.core.sys.Syscalls;
+import org.vfio4j.core.testing.GuestCode;
 import org.vfio4j.pci.bar.BarDefinition;
 import org.vfio4j.pci.bar.BarListener;
 import org.vfio4j.pci.bar.PciBars;
@@ -45,7 +46,7 @@ class GuestMachineTest {
     @BeforeEach
     void needKvmAndBinutils() {
         assumeTrue(Kvm.available(), "/dev/kvm not available");
-        assumeTrue(GuestImage.toolsAvailable(), "binutils (as/ld/objcopy) not available");
+        assumeTrue(GuestCode.available(), "binutils (as/ld/objcopy) not available");
     }
 
     @Test

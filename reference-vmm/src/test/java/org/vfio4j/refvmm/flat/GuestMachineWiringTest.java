@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.vfio4j.core.kvm.KvmAbi;
+import org.vfio4j.core.testing.GuestCode;
 import org.vfio4j.pci.bus.ConfigMechanism1;
 
 /**
@@ -23,7 +24,7 @@ class GuestMachineWiringTest {
     @Test
     void guiceBuiltMachineRunsTheBenchmarkProgramWithoutDevices() throws Exception {
         assumeTrue(Files.exists(Path.of("/dev/kvm")), "no /dev/kvm");
-        assumeTrue(GuestImage.toolsAvailable(), "binutils (as/ld/objcopy) not available");
+        assumeTrue(GuestCode.available(), "binutils (as/ld/objcopy) not available");
         try (GuestMachine m = GuestMachine.create(16L << 20)) {
             m.pioBus().write(ConfigMechanism1.PORT, 4, 0x8000_0000L);
             long viaCf8 = m.pioBus().read(ConfigMechanism1.PORT + 4, 4);

@@ -12,6 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.vfio4j.core.testing.GuestCode;
 import org.vfio4j.refvmm.flat.GuestImage;
 import org.vfio4j.refvmm.flat.GuestMachine;
 import org.vfio4j.refvmm.flat.QemuGuestRunner;
@@ -29,7 +30,7 @@ class GuestProgramsUnderQemuTest {
 
     @BeforeEach
     void needQemuAndBinutils() {
-        assumeTrue(GuestImage.toolsAvailable(), "binutils (as/ld/objcopy) not available");
+        assumeTrue(GuestCode.available(), "binutils (as/ld/objcopy) not available");
         assumeTrue(QemuGuestRunner.available(), QemuGuestRunner.QEMU + " not available");
     }
 
