@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.vfio4j.vfio.machine.GuestOutput;
+import org.vfio4j.refvmm.flat.GuestOutput;
 
 /**
  * Counts a VM's KVM exits per guest-program stretch from the kernel's KVM tracepoints, the same way for any VMM

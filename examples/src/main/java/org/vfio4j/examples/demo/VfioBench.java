@@ -12,12 +12,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
-import org.vfio4j.vfio.machine.GuestImage;
-import org.vfio4j.vfio.machine.GuestMachine;
-import org.vfio4j.vfio.machine.GuestOutput;
-import org.vfio4j.vfio.machine.QemuGuestRunner;
-import org.vfio4j.vfio.machine.TestbedDevices;
+import org.vfio4j.refvmm.flat.GuestImage;
+import org.vfio4j.refvmm.flat.GuestMachine;
+import org.vfio4j.refvmm.flat.GuestOutput;
+import org.vfio4j.refvmm.flat.QemuGuestRunner;
 import org.vfio4j.vfio.pci.VfioPciOptions;
+import org.vfio4j.vfio.sysfs.Sysfs;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,15 +47,21 @@ public final class VfioBench implements Callable<Integer> {
         OPS.put("msi", "(e) edu MSI round trip (raise -> handler)");
     }
 
+    /** The id of each device the program drives ({@code bench.s} finds them by it), for finding them on vfio-pci. */
+    static final Map<String, String> PCI_IDS = Map.of("edu", VfioDemo.EDU_ID, "nvme", "1b36:0010", "e1000e",
+            "8086:10d3");
     /** Guest RAM for both VMMs (MiB). */
     static final int RAM_MIB = 64;
     private static final Duration LIMIT = Duration.ofMinutes(10);
 
-    @Option(names = "--edu", description = "host BDF of the edu device (default: the testbed's)")
+    @Option(names = "--edu", description = "host BDF of the edu device (default: the first 1234:11e8 bound to "
+            + "vfio-pci, as in the testbed)")
     String edu;
-    @Option(names = "--nvme", description = "host BDF of the nvme device (default: the testbed's)")
+    @Option(names = "--nvme", description = "host BDF of the nvme device (default: the first 1b36:0010 bound to "
+            + "vfio-pci, as in the testbed)")
     String nvme;
-    @Option(names = "--e1000e", description = "host BDF of the e1000e device (default: the testbed's)")
+    @Option(names = "--e1000e", description = "host BDF of the e1000e device (default: the first 8086:10d3 bound to "
+            + "vfio-pci, as in the testbed)")
     String e1000e;
     @Option(names = "--rounds", description = "timed runs of each VMM, alternating (default ${DEFAULT-VALUE})")
     int rounds = 5;
@@ -104,7 +110,7 @@ public final class VfioBench implements Callable<Integer> {
         if (withoutDevices) {
             devices.clear();
         } else if (devices.isEmpty()) {
-            out.println("vfio4j-bench: no device given and no testbed device found; run inside the testbed: "
+            out.println("vfio4j-bench: no device given and no edu, nvme or e1000e bound to vfio-pci; run inside the testbed: "
                     + "testbed/run --devices edu,nvme,e1000e -- examples/bin/vfio4j-bench (or --without-devices)");
             out.flush();
             return 2;
@@ -189,7 +195,8 @@ public final class VfioBench implements Callable<Integer> {
     }
 
     private static void putDevice(Map<String, String> devices, String name, String given) {
-        Optional<String> bdf = given != null ? Optional.of(given) : TestbedDevices.bdf(name);
+        Optional<String> bdf = given != null ? Optional.of(given)
+                : VfioPciFunctions.first(Sysfs.host(), PCI_IDS.get(name));
         bdf.ifPresent(b -> devices.put(name, VfioDemo.normalize(b)));
     }
 

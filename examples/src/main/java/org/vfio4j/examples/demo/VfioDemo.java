@@ -1,9 +1,7 @@
 package org.vfio4j.examples.demo;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,14 +10,14 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.vfio4j.core.kvm.KvmAbi;
-import org.vfio4j.vfio.machine.GuestImage;
-import org.vfio4j.vfio.machine.GuestMachine;
-import org.vfio4j.vfio.machine.GuestOutput;
-import org.vfio4j.vfio.machine.TestbedDevices;
+import org.vfio4j.refvmm.flat.GuestImage;
+import org.vfio4j.refvmm.flat.GuestMachine;
+import org.vfio4j.refvmm.flat.GuestOutput;
 import org.vfio4j.vfio.pci.BarLayout;
 import org.vfio4j.vfio.pci.VfioPciCounters;
 import org.vfio4j.vfio.pci.VfioPciDevice;
 import org.vfio4j.vfio.pci.VfioPciOptions;
+import org.vfio4j.vfio.sysfs.Sysfs;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -51,8 +49,8 @@ public final class VfioDemo implements Callable<Integer> {
     static final long ID_READS = 1000;
 
     @Parameters(paramLabel = "DEVICE", arity = "0..1",
-            description = "host edu function bound to vfio-pci, as BDF (0000:00:04.0); default: the testbed's edu "
-                    + "device (VFIO4J_TESTBED_EDU or /tmp/testbed-devices), else the first edu bound to vfio-pci")
+            description = "host edu function bound to vfio-pci, as BDF (0000:00:04.0); default: the first edu "
+                    + "bound to vfio-pci (in the testbed: its edu device)")
     String device;
 
     @Option(names = "--ram-mib", description = "guest RAM in MiB (default ${DEFAULT-VALUE})")
@@ -73,11 +71,9 @@ public final class VfioDemo implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        Optional<String> bdf = device != null ? Optional.of(device)
-                : TestbedDevices.bdf("edu").or(this::boundEdu);
+        Optional<String> bdf = device != null ? Optional.of(device) : boundEdu();
         if (bdf.isEmpty()) {
-            out.println("vfio4j-demo: no device given, no testbed edu device and no edu bound to vfio-pci. Give the "
-                    + "BDF of an edu device "
+            out.println("vfio4j-demo: no device given and no edu bound to vfio-pci. Give the BDF of an edu device "
                     + "bound to vfio-pci, or run inside the testbed: testbed/run --devices edu -- "
                     + "examples/bin/vfio4j-demo");
             out.flush();
@@ -235,19 +231,9 @@ public final class VfioDemo implements Callable<Integer> {
         }
     }
 
-    /** The first edu function bound to vfio-pci on this host, if any (a host with a real VFIO setup). */
+    /** The first edu function bound to vfio-pci on this host, if any (the testbed's, or a real VFIO setup's). */
     Optional<String> boundEdu() {
-        Path driver = root.resolve("sys/bus/pci/drivers/vfio-pci");
-        if (!Files.isDirectory(driver)) {
-            return Optional.empty();
-        }
-        try (var entries = Files.list(driver)) {
-            return entries.map(p -> p.getFileName().toString())
-                    .filter(n -> n.matches("[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]"))
-                    .sorted().filter(n -> EDU_ID.equals(pciId(n))).findFirst();
-        } catch (IOException e) {
-            return Optional.empty();
-        }
+        return VfioPciFunctions.first(new Sysfs(root), EDU_ID);
     }
 
     /** {@code 01:00.0} becomes {@code 0000:01:00.0}. */
@@ -257,14 +243,7 @@ public final class VfioDemo implements Callable<Integer> {
 
     /** {@code vendor:device} of a host function from sysfs, or null when sysfs has no such function. */
     String pciId(String bdf) {
-        Path dir = root.resolve("sys/bus/pci/devices").resolve(bdf);
-        try {
-            String vendor = Files.readString(dir.resolve("vendor"), StandardCharsets.US_ASCII).trim();
-            String dev = Files.readString(dir.resolve("device"), StandardCharsets.US_ASCII).trim();
-            return vendor.replace("0x", "") + ":" + dev.replace("0x", "");
-        } catch (IOException e) {
-            return null;
-        }
+        return VfioPciFunctions.pciId(new Sysfs(root), bdf);
     }
 
     /** Runs the command; exits with its code. */

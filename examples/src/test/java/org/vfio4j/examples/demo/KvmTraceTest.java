@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.vfio4j.vfio.machine.GuestOutput;
+import org.vfio4j.refvmm.flat.GuestOutput;
 
 /**
  * Parsing of tracefs text into stamped results and per-operation exit counts. The input follows the kernel's

@@ -7,13 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.vfio4j.core.sys.Syscalls;
+import org.vfio4j.vfio.testing.TestbedDevices;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -21,20 +20,9 @@ import tools.jackson.databind.json.JsonMapper;
 @Tag("testbed")
 class VfioInspectTestbedTest {
 
-    private static Map<String, String> testbedDevices() throws Exception {
-        Map<String, String> out = new HashMap<>();
-        for (String line : Files.readAllLines(Path.of("/tmp/testbed-devices"))) {
-            int eq = line.indexOf('=');
-            if (eq > 0) {
-                out.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
-            }
-        }
-        return out;
-    }
-
     @Test
     void inspectsEveryBoundDeviceWithoutError() throws Exception {
-        Map<String, String> devices = testbedDevices();
+        Map<String, String> devices = TestbedDevices.all();
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int exit = VfioInspect.run(Syscalls.linux(), new PrintWriter(out), new PrintWriter(err), "--json");

@@ -7,6 +7,7 @@ import static org.vfio4j.pci.config.PciRegisters.*;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
@@ -16,6 +17,7 @@ import org.vfio4j.core.kvm.KvmVmm;
 import org.vfio4j.core.sys.Syscalls;
 import org.vfio4j.pci.bus.PciHostBridge;
 import org.vfio4j.vfio.Vfio;
+import org.vfio4j.vfio.testing.TestbedDevices;
 
 /**
  * VfioPciDevice on real vfio-pci (QEMU's edu inside the testbed guest): the KVM-VFIO registration with a real group
@@ -26,20 +28,15 @@ class VfioPciDeviceTestbedTest {
     static final long BAR0 = 0xe0000000L;
     static final long EDU_ID = 0x010000edL;
 
-    static String eduBdf() throws IOException {
+    static String eduBdf() {
         return bdf("edu");
     }
 
-    static String bdf(String name) throws IOException {
-        Path devices = Path.of("/tmp/testbed-devices");
-        assumeTrue(Files.exists(devices), "not in the testbed");
-        for (String line : Files.readAllLines(devices)) {
-            if (line.startsWith(name + "=")) {
-                return line.substring(name.length() + 1).trim();
-            }
-        }
-        assumeTrue(false, name + " is not among the testbed devices: " + Files.readAllLines(devices));
-        return null;
+    /** The testbed device {@code name}; the test is skipped (not failed) when the guest was booted without it. */
+    static String bdf(String name) {
+        Optional<String> bdf = TestbedDevices.find(name);
+        assumeTrue(bdf.isPresent(), "no testbed device " + name);
+        return bdf.get();
     }
 
     @Test

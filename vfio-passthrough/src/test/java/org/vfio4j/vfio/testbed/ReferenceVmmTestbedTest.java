@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.vfio4j.vfio.testing.TestbedDevices;
 
 /**
  * QEMU itself, run inside the testbed guest with {@code -accel kvm} and the edu device passed through with vfio-pci,

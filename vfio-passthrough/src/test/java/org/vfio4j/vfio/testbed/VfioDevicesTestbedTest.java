@@ -26,6 +26,7 @@ import org.vfio4j.vfio.region.RegionInfo;
 import org.vfio4j.vfio.region.SparseArea;
 import org.vfio4j.vfio.region.VfioRegion;
 import org.vfio4j.vfio.reset.HotResetInfo;
+import org.vfio4j.vfio.testing.TestbedDevices;
 import org.vfio4j.vfio.uapi.VfioConstants;
 import org.vfio4j.vfio.uapi.VfioIoctls;
 import org.vfio4j.vfio.uapi.VfioLayouts;

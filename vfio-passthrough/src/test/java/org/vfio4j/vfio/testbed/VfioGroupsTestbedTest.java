@@ -15,6 +15,7 @@ import org.vfio4j.core.sys.FileDescriptor;
 import org.vfio4j.core.sys.Ioctl;
 import org.vfio4j.core.sys.Linux;
 import org.vfio4j.core.sys.Syscalls;
+import org.vfio4j.vfio.testing.TestbedDevices;
 
 /**
  * The rig itself: every device the guest bound is driven by vfio-pci and has a usable group node in /dev/vfio, and
