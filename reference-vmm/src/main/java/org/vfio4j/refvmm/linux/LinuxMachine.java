@@ -69,10 +69,12 @@ public final class LinuxMachine implements AutoCloseable {
             LinuxLayout.addRam(vmm.guestMemory(), config.ramBytes());
             vmm.vm().createPit();
             wirePlatformDevices();
+            // snippet:attach
             for (int i = 0; i < config.devices().size(); i++) {
                 devices.add(factory.create(VfioPciOptions.builder(config.devices().get(i))
                         .slot(LinuxLayout.FIRST_DEVICE_SLOT + i).build()));
             }
+            // end-snippet
             this.boot = LinuxLayout.load(config, vmm, hostBridge);
         } catch (RuntimeException | Error e) {
             close();
@@ -99,10 +101,12 @@ public final class LinuxMachine implements AutoCloseable {
                         + ", not vfio-pci: bind it to vfio-pci first (driver_override + drivers_probe)");
             }
         }
+        // snippet:wiring
         Injector injector = Guice.createInjector(new SyscallsModule(), new KvmModule(),
                 new PciEmulationModule(LinuxLayout.pciSettings()),
                 VfioModule.usingBoundSyscalls(sysfs).withPciDevices());
         KvmVmm vmm = injector.getInstance(KvmVmm.class);
+        // end-snippet
         try {
             return new LinuxMachine(config, injector.getInstance(Syscalls.class), vmm,
                     injector.getInstance(PciHostBridge.class), injector.getInstance(VfioPciDeviceFactory.class));
@@ -113,10 +117,12 @@ public final class LinuxMachine implements AutoCloseable {
     }
 
     private void wirePlatformDevices() {
+        // snippet:config-access
         registrations.add(vmm.pioBus().register(ConfigMechanism1.PORT, ConfigMechanism1.LENGTH,
                 new ConfigMechanism1(hostBridge), "pci config mechanism 1"));
         EcamHandler ecam = new EcamHandler(hostBridge, LinuxLayout.ECAM_BUSES);
         registrations.add(vmm.mmioBus().register(LinuxLayout.ECAM_BASE, ecam.length(), ecam, "pci ecam"));
+        // end-snippet
         Uart16550 uart = new Uart16550(console::put,
                 level -> vmm.interrupts().setIrqLine(LinuxLayout.COM1_IRQ, level));
         registrations.add(vmm.pioBus().register(LinuxLayout.COM1_PORT, 8, uart, "com1"));
@@ -228,6 +234,7 @@ public final class LinuxMachine implements AutoCloseable {
     public void close() {
         stopVcpus();
         RuntimeException first = null;
+        // snippet:detach
         for (int i = devices.size() - 1; i >= 0; i--) {
             try {
                 devices.get(i).close();
@@ -240,6 +247,7 @@ public final class LinuxMachine implements AutoCloseable {
             }
         }
         devices.clear();
+        // end-snippet
         for (AutoCloseable r : registrations) {
             try {
                 r.close();

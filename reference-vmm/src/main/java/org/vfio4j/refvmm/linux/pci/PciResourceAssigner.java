@@ -28,7 +28,8 @@ import org.vfio4j.pci.bus.PciHostBridge;
  * a page and passthrough BARs can be mapped into the guest.
  *
  * <p>Command register: I/O space when the function has an I/O BAR, memory space when it has a memory BAR (the ROM
- * does not count), bus master always. Interrupt line: for pin P of slot S, {@link IntxRouting#gsi(int, int)}.
+ * does not count). Bus mastering stays off: a function may DMA only once the guest's driver turns it on (Linux's
+ * pci_set_master), as SeaBIOS leaves every device it does not drive itself. Interrupt line: for pin P of slot S, {@link IntxRouting#gsi(int, int)}.
  * Bridges get their own two BARs and ROM placed; nothing behind them is configured (a flat root bus).
  */
 public final class PciResourceAssigner {
@@ -172,7 +173,7 @@ public final class PciResourceAssigner {
         int d = p.address().device();
         int f = p.address().function();
         List<BarAssignment> bars = new ArrayList<>();
-        int command = PCI_COMMAND_MASTER;
+        int command = 0;
         for (Sized b : p.bars()) {
             long at = placed.get(b);
             if (b.kind() == BarKind.ROM) {

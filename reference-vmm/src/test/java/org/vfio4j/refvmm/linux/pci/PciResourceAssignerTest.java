@@ -95,9 +95,9 @@ class PciResourceAssignerTest {
         assertEquals(List.of(0, 1, 2, 4, 6), full1.bars().stream().map(BarAssignment::index).toList());
         assertTrue(full1.bars().get(2).prefetchable());
         assertFalse(full1.bars().get(3).prefetchable());
-        assertEquals(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, command(1, 0));
-        assertEquals(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, command(2, 0));
-        assertEquals(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, command(2, 3));
+        assertEquals(PCI_COMMAND_IO | PCI_COMMAND_MEMORY, command(1, 0), "decode on, bus mastering left to drivers");
+        assertEquals(PCI_COMMAND_MEMORY, command(2, 0));
+        assertEquals(PCI_COMMAND_IO | PCI_COMMAND_MEMORY, command(2, 3));
         assertEquals(full1.command(), command(1, 0));
 
         // Interrupt lines by the _PRT formula: 16 + (slot + pin - 1) mod 8.
