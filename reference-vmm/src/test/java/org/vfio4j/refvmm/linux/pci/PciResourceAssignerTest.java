@@ -115,7 +115,7 @@ class PciResourceAssignerTest {
         assertEquals(w.io().base(), f3.address(0));
         assertEquals(w.io().base() + 256, full.address(0));
         assertNoOverlaps(out);
-        assertTrue(out.get(2).toString().contains("00:02.0 1af4:1010 class 020000 command 0x0006 INTA -> GSI 18"),
+        assertTrue(out.get(2).toString().contains("00:02.0 1af4:1010 class 020000 command 0x0002 INTA -> GSI 18"),
                 out.get(2).toString());
     }
 
