@@ -71,8 +71,10 @@ public final class LinuxMachine implements AutoCloseable {
             wirePlatformDevices();
             // snippet:attach
             for (int i = 0; i < config.devices().size(); i++) {
+                // Reset at attach, as QEMU resets every device at machine start: the guest's driver then finds the
+                // function as firmware leaves it, not as the last VM left it.
                 devices.add(factory.create(VfioPciOptions.builder(config.devices().get(i))
-                        .slot(LinuxLayout.FIRST_DEVICE_SLOT + i).build()));
+                        .slot(LinuxLayout.FIRST_DEVICE_SLOT + i).resetOnAttach(true).build()));
             }
             // end-snippet
             this.boot = LinuxLayout.load(config, vmm, hostBridge);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +23,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.vfio4j.refvmm.linux.devices.PowerPorts;
+import org.vfio4j.refvmm.testbed.TestbedScreenshots;
+import org.vfio4j.vfio.pci.BarLayout;
 import org.vfio4j.vfio.sysfs.Sysfs;
 import org.vfio4j.vfio.testing.TestbedDevices;
 
@@ -33,12 +36,14 @@ import org.vfio4j.vfio.testing.TestbedDevices;
  *   <li>vfio4j, two vCPUs: firmware tables, APICs, ECAM, enumeration (ids, 4096-byte config spaces, BARs placed);
  *       nvme binds, reads the backing file's known pattern, writes 16 MiB of random data with O_DIRECT and reads it
  *       back; e1000e gets a link and exchanges 1000 link-local pings with the testbed guest over QEMU's hub; both
- *       drivers' MSI-X vectors count.</li>
+ *       drivers' MSI-X vectors count; the bochs DRM driver drives a passed-through bochs-display, whose screen (a
+ *       screenshot from the testbed's QEMU) shows the text and colour bands the guest drew through its mapped
+ *       framebuffer BAR.</li>
  *   <li>vfio4j again at once, one vCPU (the devices attach again after the first VM; nothing leaked): the nvme
  *       namespace holds what the first boot wrote.</li>
  *   <li>QEMU with {@code -device vfio-pci} on the same functions and slots: the same results, except the fields
- *       named in {@link #DIFFERING}, and the same config space as the guest reads it, except the differences
- *       docs/config-space.md lists with their reasons.</li>
+ *       named in {@link #DIFFERING}, the same config space as the guest reads it, except the differences
+ *       docs/config-space.md lists with their reasons, and the same screen.</li>
  * </ol>
  */
 @Tag("testbed")
@@ -51,6 +56,9 @@ class LinuxGuestTestbedTest {
     private static final String EDU = "0000:00:01.0";
     private static final String NVME = "0000:00:02.0";
     private static final String E1000E = "0000:00:03.0";
+    private static final String BOCHS = "0000:00:04.0";
+    /** What the L2 guest's bochs check draws (testbed/l2/drivers.sh). */
+    private static final String BOCHS_TEXT = "vfio4j: bochs-display passed through, drawn by the L2 guest";
     /**
      * Result keys that legitimately differ between the two VMMs: times, random data, addresses the firmware chose,
      * interrupt counts, the host bridge and the platform (QEMU's q35 has its own chipset functions and tables), and
@@ -64,6 +72,7 @@ class LinuxGuestTestbedTest {
             "pci\\.[0-9a-f:.]+\\.(bars|irq|config)"));
 
     private static Map<String, String> first;
+    private static BufferedImage vfio4jScreen;
     private static String[] hostDevices;
     private static long fdsBefore;
 
@@ -71,8 +80,9 @@ class LinuxGuestTestbedTest {
     @Order(1)
     void vfio4jBootsLinuxAndItsDriversRunTheDevices() throws Exception {
         hostDevices = new String[] {TestbedDevices.bdf("edu"), TestbedDevices.bdf("nvme"),
-            TestbedDevices.bdf("e1000e")};
-        LinuxMachine.Run run = boot(2, "boot,nvme,e1000e");
+            TestbedDevices.bdf("e1000e"), TestbedDevices.bdf("bochs-display")};
+        LinuxMachine.Run run = boot(2, "boot,nvme,e1000e,bochs", true);
+        vfio4jScreen = TestbedScreenshots.take("linux-bochs-vfio4j", "bochs-display");
         // The baseline for the leak check: after one whole VM, so the JVM's one-time set-up (native libraries,
         // shared threads) is already in it.
         fdsBefore = openFds();
@@ -98,7 +108,7 @@ class LinuxGuestTestbedTest {
             assertEquals(d[2], v.get(guest + ".config_size"), guest + " config space size (4096 = PCIe via ECAM)");
             assertFalse(v.getOrDefault(guest + ".bars", "").isEmpty(), guest + " has its BARs assigned");
         }
-        assertEquals(List.of("0000:00:00.0", EDU, NVME, E1000E), functions(v), "the guest sees exactly these");
+        assertEquals(List.of("0000:00:00.0", EDU, NVME, E1000E, BOCHS), functions(v), "the guest sees exactly these");
         // nvme: the driver binds, reads the pattern, writes and reads back 16 MiB with O_DIRECT.
         assertEquals("nvme", v.get("nvme.driver"), run::toString);
         assertEquals("nvme0: 2/0/0 default/read/poll queues", v.get("nvme.queues"), "one I/O queue per vCPU");
@@ -113,6 +123,11 @@ class LinuxGuestTestbedTest {
         assertEquals("0% packet loss", v.get("e1000e.ping_loss"));
         assertTrue(Long.parseLong(v.get("e1000e.rx_packets")) >= 1000, "frames received: " + v.get("e1000e.rx_packets"));
         assertVectorsCount(v.get("e1000e.irqs"), 2, "e1000e: rx and tx vectors");
+        // bochs-display: the DRM driver drives the passed-through device; the picture is on the device's screen.
+        assertEquals("bochs-drm", v.get("bochs.driver"), run::toString);
+        assertEquals("1280,800 32bpp", v.get("bochs.mode"));
+        assertEquals("1", v.get("bochs.drawn"));
+        ScreenCheck.assertPicture(vfio4jScreen, BOCHS_TEXT);
         assertEquals("0", v.get("l2.status"), run::toString);
     }
 
@@ -120,7 +135,7 @@ class LinuxGuestTestbedTest {
     @Order(2)
     void aSecondBootReadsBackWhatTheFirstWroteAndNothingLeaked() throws Exception {
         assumeTrue(first != null, "needs the first boot");
-        LinuxMachine.Run run = boot(1, "boot,nvme-verify");
+        LinuxMachine.Run run = boot(1, "boot,nvme-verify", false);
         Map<String, String> v = run.values();
         assertEquals("1", v.get("l2.cpus"));
         assertEquals("nvme0: 1/0/0 default/read/poll queues", v.get("nvme.queues"));
@@ -133,8 +148,13 @@ class LinuxGuestTestbedTest {
     @Order(3)
     void qemuVfioPciGivesTheSameResults() throws Exception {
         assumeTrue(first != null, "needs the first boot");
-        QemuLinuxRunner.Run qemu = QemuLinuxRunner.run(config(2, "boot,nvme,e1000e"), LIMIT);
+        QemuLinuxRunner.Run qemu = QemuLinuxRunner.run(config(2, "boot,nvme,e1000e,bochs", true), LIMIT);
         assertEquals(Integer.valueOf(0), qemu.status(), qemu::toString);
+        // The same guest drew the same screen through QEMU's vfio-pci, pixel for pixel.
+        BufferedImage qemuScreen = TestbedScreenshots.take("linux-bochs-qemu", "bochs-display");
+        ScreenCheck.assertPicture(qemuScreen, BOCHS_TEXT);
+        assertEquals(List.of(), ScreenCheck.differences(vfio4jScreen, qemuScreen),
+                "pixels that differ between the screens drawn through vfio4j and through QEMU vfio-pci");
         Map<String, String> q = qemu.values();
         List<String> differences = new ArrayList<>();
         for (String key : union(first, q)) {
@@ -155,7 +175,7 @@ class LinuxGuestTestbedTest {
         List<ConfigSpaceDifferences.Difference> listed = ConfigSpaceDifferences.documented(
                 L2Guest.projectRoot().resolve("docs/config-space.md"));
         List<String> unexplained = new ArrayList<>();
-        for (String[] f : new String[][] {{"edu", EDU}, {"nvme", NVME}, {"e1000e", E1000E}}) {
+        for (String[] f : new String[][] {{"edu", EDU}, {"nvme", NVME}, {"e1000e", E1000E}, {"bochs", BOCHS}}) {
             byte[] ours = hex(first.get("pci." + f[1] + ".config"));
             byte[] theirs = hex(q.get("pci." + f[1] + ".config"));
             unexplained.addAll(ConfigSpaceDifferences.unexplained(f[0], ours, theirs, listed));
@@ -164,21 +184,27 @@ class LinuxGuestTestbedTest {
                 "config-space bytes that differ from QEMU's and are not listed in docs/config-space.md");
     }
 
-    private LinuxMachine.Run boot(int vcpus, String checks) throws InterruptedException {
+    private LinuxMachine.Run boot(int vcpus, String checks, boolean display) throws InterruptedException {
         LinuxMachine.Run run;
-        try (LinuxMachine machine = LinuxMachine.create(config(vcpus, checks))) {
+        try (LinuxMachine machine = LinuxMachine.create(config(vcpus, checks, display))) {
             run = machine.run(LIMIT);
+            if (display) {
+                // The framebuffer BAR is mapped whole: the guest's pixel writes never exit to the VMM.
+                BarLayout fb = machine.devices().get(3).counters().bar(0);
+                assertEquals(fb.size(), fb.mappedBytes(), "bochs framebuffer BAR0 mapped: " + fb);
+                assertEquals(0, fb.trappedBytes(), "nothing of the framebuffer traps: " + fb);
+            }
         }
         assertEquals(new PowerPorts.Ending(PowerPorts.Cause.EXIT_PORT, 0), run.ending(), run::toString);
         assertEquals("1", run.values().get("l2.booted"), run::toString);
         return run;
     }
 
-    private static LinuxVmConfig config(int vcpus, String checks) {
+    private static LinuxVmConfig config(int vcpus, String checks, boolean display) {
         LinuxVmConfig.Builder b = LinuxVmConfig.builder(L2Guest.kernel()).initrd(L2Guest.initrd())
                 .commandLine(L2Guest.commandLine(checks)).ramMiB(512).vcpus(vcpus);
-        for (String d : hostDevices) {
-            b.device(d);
+        for (int i = 0; i < (display ? 4 : 3); i++) {
+            b.device(hostDevices[i]);
         }
         return b.build();
     }
