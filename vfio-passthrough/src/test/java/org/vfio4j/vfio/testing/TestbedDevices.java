@@ -45,7 +45,7 @@ public final class TestbedDevices {
      * the testbed or when the guest was booted without it.
      */
     public static Optional<String> find(String name) {
-        String env = System.getenv("VFIO4J_TESTBED_" + name.toUpperCase(Locale.ROOT));
+        String env = System.getenv("VFIO4J_TESTBED_" + name.toUpperCase(Locale.ROOT).replace('-', '_'));
         if (env != null && !env.isBlank()) {
             return Optional.of(env.trim());
         }
