@@ -63,6 +63,9 @@ public final class GuestMachine implements AutoCloseable {
     public static final int DEBUGCON_PORT = 0x402;
     /** The isa-debug-exit port the programs use (QEMU: {@code -device isa-debug-exit,iobase=0x501,iosize=1}). */
     public static final int EXIT_PORT = 0x501;
+    /** The legacy VGA window, left out of RAM. */
+    static final long VGA_WINDOW = 0xA0000;
+    static final long VGA_WINDOW_END = 0xC0000;
     /** Where the ECAM window starts (q35's MMCONFIG base); 256 buses, 256 MiB. */
     public static final long ECAM_BASE = 0xb000_0000L;
 
@@ -79,7 +82,8 @@ public final class GuestMachine implements AutoCloseable {
     private VcpuThread thread;
 
     /**
-     * A machine with {@code ramBytes} of RAM at guest address 0 (a multiple of the page size), built by hand on
+     * A machine with {@code ramBytes} of RAM from guest address 0 but for the VGA window 0xA0000-0xBFFFF (a multiple
+     * of the page size), built by hand on
      * {@code sys}; {@link #attach} uses the host's VFIO.
      */
     public GuestMachine(Syscalls sys, long ramBytes) {
@@ -120,7 +124,10 @@ public final class GuestMachine implements AutoCloseable {
         this.devices = devices != null ? devices : new VfioPciDeviceFactory(Vfio.host(), vmm, hostBridge);
         this.output = new GuestOutput(vmm::exitCounts);
         try {
-            vmm.guestMemory().addRam(0, ramBytes, "ram");
+            // RAM with a PC's hole for the legacy VGA window (0xA0000-0xBFFFF), so a passed-through VGA function's
+            // legacy ranges can trap there; the programs use RAM below 0x80000 and from 0x100000.
+            vmm.guestMemory().addRam(0, VGA_WINDOW, "ram below the VGA window");
+            vmm.guestMemory().addRam(VGA_WINDOW_END, ramBytes - VGA_WINDOW_END, "ram");
             owned.add(vmm.pioBus().register(ConfigMechanism1.PORT, ConfigMechanism1.LENGTH,
                     new ConfigMechanism1(hostBridge), "pci config mechanism 1"));
             EcamHandler ecam = new EcamHandler(hostBridge, 256);
