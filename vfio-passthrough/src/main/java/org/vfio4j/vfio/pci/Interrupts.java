@@ -265,16 +265,20 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
     }
 
     private void leaveIntx() {
-        try {
-            device.irqs().disable(VFIO_PCI_INTX_IRQ_INDEX);
-        } catch (RuntimeException e) {
-            guestLog.warn("INTx disable", "disabling INTx in VFIO failed", e);
-        }
         Vector v = intx;
         EventFd r = intxResample;
         intx = null;
         intxResample = null;
-        closeIntxParts(v, r);
+        Cleanup c = new Cleanup(); // the eventfds go even when disabling throws an Error
+        c.run(() -> {
+            try {
+                device.irqs().disable(VFIO_PCI_INTX_IRQ_INDEX);
+            } catch (RuntimeException e) {
+                guestLog.warn("INTx disable", "disabling INTx in VFIO failed", e);
+            }
+        });
+        c.run(() -> closeIntxParts(v, r));
+        c.rethrow();
     }
 
     private void closeIntxParts(Vector v, EventFd resample) {
@@ -556,14 +560,18 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
     }
 
     private void leaveVectors(int index) {
-        try {
-            device.irqs().disable(index);
-        } catch (RuntimeException e) {
-            guestLog.warn("IRQ disable", "disabling IRQ index " + index + " in VFIO failed", e);
-        }
         Vector[] vs = vectors;
         vectors = new Vector[0];
-        closeAll(vs);
+        Cleanup c = new Cleanup(); // the eventfds go even when disabling throws an Error
+        c.run(() -> {
+            try {
+                device.irqs().disable(index);
+            } catch (RuntimeException e) {
+                guestLog.warn("IRQ disable", "disabling IRQ index " + index + " in VFIO failed", e);
+            }
+        });
+        c.run(() -> closeAll(vs));
+        c.rethrow();
     }
 
     /** Tears down the current mode (before a reset). */

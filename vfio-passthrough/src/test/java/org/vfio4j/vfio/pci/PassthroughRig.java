@@ -174,6 +174,8 @@ final class PassthroughRig implements AutoCloseable {
         /** Device-memory slots in KVM now, and the read-only ones among them. */
         final java.util.concurrent.atomic.AtomicInteger liveSlots = new java.util.concurrent.atomic.AtomicInteger();
         final java.util.concurrent.atomic.AtomicInteger readOnlySlots = new java.util.concurrent.atomic.AtomicInteger();
+        /** Guest address to size of every device-memory slot in KVM now. */
+        final java.util.Map<Long, Long> slotRanges = new java.util.concurrent.ConcurrentHashMap<>();
         DeviceEvents events = DeviceEvents.RELEASE_AT_ONCE;
         /** RAM the VMM claims besides KVM's (never backed: for layouts the device must refuse before mapping). */
         final List<RamRegion> extraRam = new ArrayList<>();
@@ -207,6 +209,7 @@ final class PassthroughRig implements AutoCloseable {
                 public DeviceMemorySlot map(long gpa, long size, long host, boolean ro, String name) {
                     DeviceMemorySlot s = real.map(gpa, size, host, ro, name);
                     liveSlots.incrementAndGet();
+                    slotRanges.put(gpa, size);
                     if (ro) {
                         readOnlySlots.incrementAndGet();
                     }
@@ -247,6 +250,7 @@ final class PassthroughRig implements AutoCloseable {
                             long g = s.guestAddress();
                             s.close();
                             if (gone.compareAndSet(false, true)) {
+                                slotRanges.remove(g);
                                 liveSlots.decrementAndGet();
                                 if (ro) {
                                     readOnlySlots.decrementAndGet();

@@ -53,6 +53,7 @@ public final class FakeVfioKernel implements Syscalls {
     private boolean migrationCap = true;
     private boolean alignCaps8;
     private int droppedDmaMappings;
+    private int closedFdCalls;
 
     private static final class Group {
         final int id;
@@ -151,6 +152,16 @@ public final class FakeVfioKernel implements Syscalls {
         return fds.size();
     }
 
+    /** Calls that named a fake fd number no longer (or never) open: a library bug (use after close). */
+    public synchronized int closedFdCalls() {
+        return closedFdCalls;
+    }
+
+    private int badFd(int errno) {
+        closedFdCalls++;
+        return -errno;
+    }
+
     /** Fake mmaps not yet unmapped. */
     public int liveMmaps() {
         return mmaps.size();
@@ -218,7 +229,7 @@ public final class FakeVfioKernel implements Syscalls {
     public synchronized int close(int fd) {
         Object h = fds.remove(fd);
         if (h == null) {
-            return fd >= FD_BASE ? -Errno.EBADF : real.close(fd);
+            return fd >= FD_BASE ? badFd(Errno.EBADF) : real.close(fd);
         }
         if (h instanceof Container c) {
             for (Group g : new ArrayList<>(c.groups)) {
@@ -264,7 +275,7 @@ public final class FakeVfioKernel implements Syscalls {
     private int dispatch(int fd, long request, Pointer p, long value) {
         Object h = fds.get(fd);
         if (h == null) {
-            return fd >= FD_BASE ? -Errno.EBADF : (p != null ? real.ioctl(fd, request, p) : real.ioctl(fd, request,
+            return fd >= FD_BASE ? badFd(Errno.EBADF) : (p != null ? real.ioctl(fd, request, p) : real.ioctl(fd, request,
                     value));
         }
         if (h instanceof Container c) {
@@ -845,7 +856,10 @@ public final class FakeVfioKernel implements Syscalls {
         if (fds.get(fd) instanceof DeviceHandle) {
             return access(fd, buf, count, offset, false);
         }
-        return fds.containsKey(fd) || fd >= FD_BASE ? -Errno.EINVAL : real.pread(fd, buf, count, offset);
+        if (fd >= FD_BASE && !fds.containsKey(fd)) {
+            return badFd(Errno.EBADF);
+        }
+        return fds.containsKey(fd) ? -Errno.EINVAL : real.pread(fd, buf, count, offset);
     }
 
     @Override
@@ -853,7 +867,10 @@ public final class FakeVfioKernel implements Syscalls {
         if (fds.get(fd) instanceof DeviceHandle) {
             return access(fd, buf, count, offset, true);
         }
-        return fds.containsKey(fd) || fd >= FD_BASE ? -Errno.EINVAL : real.pwrite(fd, buf, count, offset);
+        if (fd >= FD_BASE && !fds.containsKey(fd)) {
+            return badFd(Errno.EBADF);
+        }
+        return fds.containsKey(fd) ? -Errno.EINVAL : real.pwrite(fd, buf, count, offset);
     }
 
     /**
@@ -864,7 +881,7 @@ public final class FakeVfioKernel implements Syscalls {
     public synchronized long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
         Object h = fds.get(fd);
         if (h == null) {
-            return fd >= FD_BASE ? -Errno.EBADF : real.mmap(addr, length, prot, flags, fd, offset);
+            return fd >= FD_BASE ? badFd(Errno.EBADF) : real.mmap(addr, length, prot, flags, fd, offset);
         }
         if (!(h instanceof DeviceHandle dh)) {
             return -Errno.ENODEV;
