@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.vfio4j.vfio.uapi.VfioConstants.*;
 
+import com.sun.jna.Memory;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.nio.file.Path;
@@ -22,6 +23,8 @@ import org.vfio4j.core.kvm.GuestStart;
 import org.vfio4j.core.kvm.KvmVcpu;
 import org.vfio4j.core.kvm.VcpuStop;
 import org.vfio4j.core.kvm.VcpuThread;
+import org.vfio4j.core.sys.Ioctl;
+import org.vfio4j.core.testing.CProbe;
 import org.vfio4j.core.testing.GuestCode;
 
 /**
@@ -33,12 +36,16 @@ import org.vfio4j.core.testing.GuestCode;
  */
 class ConcurrentGuestTest {
     static final int VCPUS = 4;
+    /** linux/kvm.h: _IOW(KVMIO, 0x99, struct kvm_mp_state), and the runnable state (checked by a probe below). */
+    static final long KVM_SET_MP_STATE = 0x4004ae99L;
+    static final int KVM_MP_STATE_RUNNABLE = 0;
     static final long WAIT_SECONDS = 120;
     /**
      * Iterations per progress report, minus one, per vCPU. vCPU 2's iterations change memslots (decode and D3hot
-     * toggles), which costs KVM an SRCU grace period each, so it reports more often.
+     * toggles) and vCPU 1's change MSI routes and irqfds, which costs KVM an SRCU grace period each, so they report
+     * more often.
      */
-    static final int[] MASKS = {0x3ff, 0x3ff, 0x3, 0x3ff};
+    static final int[] MASKS = {0x3ff, 0x3f, 0x3, 0x3ff};
 
     @TempDir
     Path tmp;
@@ -116,6 +123,14 @@ class ConcurrentGuestTest {
             """;
 
     @Test
+    void mpStateConstantsMatchTheHeader() throws Exception {
+        assumeTrue(CProbe.gccAvailable(), "gcc not available");
+        assertEquals(java.util.Map.of("set", KVM_SET_MP_STATE, "runnable", (long) KVM_MP_STATE_RUNNABLE),
+                CProbe.evaluate(List.of("linux/kvm.h"), java.util.Map.of("set", "KVM_SET_MP_STATE", "runnable",
+                        "KVM_MP_STATE_RUNNABLE")));
+    }
+
+    @Test
     void fourVcpusHammerTheDeviceWhileTheHostResetsReleasesAndCloses() throws Exception {
         assumeTrue(GuestCode.available(), "binutils not available");
         rig = new PassthroughRig(tmp, r -> r.device.modelMemoryEnable(0x40));
@@ -189,6 +204,12 @@ class ConcurrentGuestTest {
             rig.kvm.guestMemory().write(at, GuestCode.assemble32(programs[i], at));
             KvmVcpu v = rig.kvm.createVcpu(i);
             GuestStart.flat32(v, at, 0x9000 + 0x400 * i);
+            if (i > 0) {
+                // With the in-kernel LAPIC an AP waits for INIT/SIPI; these start where they were put.
+                Memory mp = new Memory(4);
+                mp.setInt(0, KVM_MP_STATE_RUNNABLE);
+                v.fd().ioctl(new Ioctl("KVM_SET_MP_STATE", KVM_SET_MP_STATE), mp);
+            }
             vcpus.add(rig.kvm.start(v));
         }
         progress.advance(4, "before the host acts");

@@ -68,7 +68,7 @@ class PassthroughFuzzTest {
         }));
     }
 
-    @FuzzTest(maxDuration = "10m")
+    @FuzzTest(maxDuration = "5m")
     void hostileGuestNeverBreaksTheInvariants(FuzzedDataProvider data) throws IOException {
         setUp();
         VfioPciDevice dev = rig.attach(b -> b.eventLoop(loop));
