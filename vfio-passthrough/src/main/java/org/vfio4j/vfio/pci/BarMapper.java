@@ -196,6 +196,14 @@ final class BarMapper implements BarListener, AutoCloseable {
             return;
         }
         TrapBus bus = b.io ? vmm.pioBus() : vmm.mmioBus();
+        String clash = b.io ? null : clash(want, b.size);
+        if (clash != null) {
+            // The chipset decodes guest RAM and the interrupt window before any PCI device: the BAR gets nothing.
+            guestLog.warn("BAR placement", String.format("%s at 0x%x not placed: it overlaps %s", b.label(), want,
+                    clash), null);
+            b.removeTrap();
+            return;
+        }
         try {
             if (b.trap == null) {
                 b.trap = bus.register(want, b.size, b.handler, name + " " + b.label());
@@ -213,6 +221,25 @@ final class BarMapper implements BarListener, AutoCloseable {
         if (direct) {
             b.addSlots();
         }
+    }
+
+    /** The x86 MSI/interrupt window, which no device decodes (and the in-kernel LAPIC sits in). */
+    static final long MSI_WINDOW = 0xfee00000L;
+    static final long MSI_WINDOW_SIZE = 0x100000L;
+
+    /** What a memory BAR at {@code [base, base + size)} would cover that a BAR never may, or null. */
+    private String clash(long base, long size) {
+        if (Long.compareUnsigned(base, MSI_WINDOW + MSI_WINDOW_SIZE) < 0
+                && Long.compareUnsigned(MSI_WINDOW, base + size) < 0) {
+            return "the MSI window 0xfee00000-0xfeefffff";
+        }
+        for (org.vfio4j.core.memory.RamRegion r : vmm.guestMemory().regions()) {
+            if (Long.compareUnsigned(base, r.guestAddress() + r.size()) < 0
+                    && Long.compareUnsigned(r.guestAddress(), base + size) < 0) {
+                return "guest RAM '" + r.name() + "'";
+            }
+        }
+        return null;
     }
 
     /** The layout and counters of every BAR. */
