@@ -73,6 +73,8 @@ public final class VfioPciDevice implements AutoCloseable {
     private final VfioPciOptions options;
     private final Deque<AutoCloseable> undo = new ArrayDeque<>();
     private final AtomicBoolean detached = new AtomicBoolean();
+    private final java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
+    private volatile Thread detaching;
     private final LongAdder configReads = new LongAdder();
     private final LongAdder configWrites = new LongAdder();
     private final GuestLog guestLog;
@@ -490,13 +492,39 @@ public final class VfioPciDevice implements AutoCloseable {
     /**
      * Removes the function from the guest bus and releases everything it holds: trap registrations, memslots,
      * mmaps, irqfds, MSI routes, DMA mappings, the KVM-VFIO registration, the event loop it started, and the VFIO
-     * device, group and container. Idempotent. Each step runs even when an earlier one failed; the first failure is
-     * thrown at the end with the others suppressed.
+     * device, group and container. Idempotent; a call while another thread is releasing returns when that is done.
+     * Each step runs even when an earlier one failed; the first failure is thrown at the end with the others
+     * suppressed.
      */
     public void detach() {
         if (!detached.compareAndSet(false, true)) {
+            // Another thread may be releasing (a REQ release runs on its own): return only once it is done, so a
+            // caller can count on everything being released when detach returns.
+            if (Thread.currentThread() != detaching) {
+                boolean interrupted = false;
+                while (true) {
+                    try {
+                        released.await();
+                        break;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             return;
         }
+        detaching = Thread.currentThread();
+        try {
+            release();
+        } finally {
+            released.countDown();
+        }
+    }
+
+    private void release() {
         Set<VfioPciDevice> peers = ATTACHED.get(vmm);
         if (peers != null) {
             peers.remove(this);

@@ -248,6 +248,18 @@ class HostileGuestTest {
         dev = rig.attach();
     }
 
+    @Test
+    void detachDuringAReqReleaseReturnsWhenEverythingIsReleased() {
+        setUp(r -> { });
+        assertTrue(rig.kernel.raise(rig.device, VFIO_PCI_REQ_IRQ_INDEX, 0)); // releases on a thread of its own
+        for (int i = 0; i < 1_000_000 && dev.isAttached(); i++) {
+            Thread.onSpinWait();
+        }
+        dev.detach(); // found by PassthroughFuzzTest: returned while the REQ release was still closing fds
+        dev = null;
+        assertNothingLeft("detach after a REQ release");
+    }
+
     private void assertNothingLeft(String when) {
         assertEquals(0, rig.kernel.openFakeFds(), when + ": fds");
         assertEquals(0, rig.kernel.liveMmaps(), when + ": mmaps");
