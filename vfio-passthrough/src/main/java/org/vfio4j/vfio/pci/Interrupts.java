@@ -305,23 +305,27 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
             if (closed) {
                 return;
             }
-            if (state.enabled()) {
-                if (mode == InterruptMode.MSIX) {
-                    return; // MSI-X wins while enabled; MSI is picked up when MSI-X is disabled
-                }
-                if (mode == InterruptMode.MSI && vectors.length == state.enabledVectors()) {
-                    for (int i = 0; i < vectors.length; i++) {
-                        if (vectors[i].route != null) {
-                            vectors[i].route.update(state.message(i));
-                        }
+            try {
+                if (state.enabled()) {
+                    if (mode == InterruptMode.MSIX) {
+                        return; // MSI-X wins while enabled; MSI is picked up when MSI-X is disabled
                     }
-                    return;
+                    if (mode == InterruptMode.MSI && vectors.length == state.enabledVectors()) {
+                        for (int i = 0; i < vectors.length; i++) {
+                            if (vectors[i].route != null) {
+                                vectors[i].route.update(state.message(i));
+                            }
+                        }
+                        return;
+                    }
+                    leaveCurrent();
+                    enterMsi(state);
+                } else if (mode == InterruptMode.MSI) {
+                    leaveCurrent();
+                    enterIntx();
                 }
-                leaveCurrent();
-                enterMsi(state);
-            } else if (mode == InterruptMode.MSI) {
-                leaveCurrent();
-                enterIntx();
+            } catch (RuntimeException e) {
+                guestLog.warn("MSI control", "applying the guest's MSI configuration failed", e);
             }
         }
     }
@@ -332,11 +336,15 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
             if (mode != InterruptMode.MSI || vector >= vectors.length) {
                 return;
             }
-            Vector v = vectors[vector];
-            if (masked) {
-                v.unbind();
-            } else {
-                v.bind();
+            try {
+                Vector v = vectors[vector];
+                if (masked) {
+                    v.unbind();
+                } else {
+                    v.bind();
+                }
+            } catch (RuntimeException e) {
+                guestLog.warn("MSI vector", "applying the guest's mask of MSI vector " + vector + " failed", e);
             }
         }
     }

@@ -51,6 +51,8 @@ public final class FakeVfioDevice {
     boolean memoryEnabled = true;
     /** Runs (in the fake kernel, before the zap) when the device's memory goes from enabled to disabled. */
     public volatile Runnable onMemoryDisabled = () -> { };
+    /** Sees every config-region write (offset, length) before it lands, in the fake kernel. */
+    public volatile java.util.function.BiConsumer<Integer, Integer> onConfigWrite = (offset, length) -> { };
     final Map<Integer, Integer> enabledVectors = new HashMap<>();
     int[] lastHotResetGroupIds = new int[0];
 

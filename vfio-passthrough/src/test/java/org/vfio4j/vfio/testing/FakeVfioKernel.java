@@ -804,6 +804,9 @@ public final class FakeVfioKernel implements Syscalls {
         }
         int n = (int) Math.min(count, r.size - pos);
         if (write) {
+            if (r.index == VFIO_PCI_CONFIG_REGION_INDEX) {
+                d.onConfigWrite.accept((int) pos, n);
+            }
             buf.read(0, r.contents, (int) pos, n);
             if (r.index == VFIO_PCI_CONFIG_REGION_INDEX && d.pmCap >= 0) {
                 updateMemoryEnable(d);

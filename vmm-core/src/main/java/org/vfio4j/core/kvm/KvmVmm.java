@@ -230,10 +230,11 @@ public final class KvmVmm implements Vmm, AutoCloseable {
      * stays open; {@link #stopReason()} tells why it stopped.
      */
     @Override
-    public void stopGuest(String reason) {
-        if (stopReason == null) {
-            stopReason = reason;
+    public synchronized void stopGuest(String reason) {
+        if (stopReason != null) {
+            return; // stopped already (a device may signal its error many times)
         }
+        stopReason = reason;
         LOG.error("stopping the guest: {}", reason);
         Thread t = new Thread(() -> {
             for (VcpuThread v : threads) {
