@@ -58,6 +58,14 @@ class PassthroughFuzzTest {
         rig = new PassthroughRig(tmp, r -> {
             r.device.modelMemoryEnable(0x40);
             r.config.buffer().putInt(PCIE + PCI_EXP_DEVCAP, PCI_EXP_DEVCAP_FLR);
+            // Read-only in hardware: identity, header type, subsystem, capability pointer, pin, capability headers,
+            // PM capabilities, MSI-X table size and locations, PCIe capabilities, extended capability headers. A
+            // guest write there must not rebuild the device for the next attach (the fuzzer found that it did).
+            for (int[] ro : new int[][] {{0x00, 4}, {0x08, 4}, {0x0E, 1}, {0x2C, 4}, {0x34, 1}, {0x3D, 1},
+                {0x40, 4}, {0x50, 2}, {0x70, 3}, {0x74, 8}, {0x80, 8}, {0x100, 4}, {0x140, 4}, {0x180, 4},
+                {0x1C0, 12}}) {
+                r.device.configReadOnly.set(ro[0], ro[0] + ro[1]);
+            }
         });
         loop = new EventLoop(1);
         cf8 = rig.host.mechanism1();

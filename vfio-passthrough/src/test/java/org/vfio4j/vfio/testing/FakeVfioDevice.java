@@ -51,6 +51,11 @@ public final class FakeVfioDevice {
     boolean memoryEnabled = true;
     /** Runs (in the fake kernel, before the zap) when the device's memory goes from enabled to disabled. */
     public volatile Runnable onMemoryDisabled = () -> { };
+    /**
+     * Config bytes that ignore writes, as read-only registers do in hardware (identity, capability headers and
+     * pointers, sizes). Empty by default: every config byte takes what is written.
+     */
+    public final java.util.BitSet configReadOnly = new java.util.BitSet();
     /** Sees every config-region write (offset, length) before it lands, in the fake kernel. */
     public volatile java.util.function.BiConsumer<Integer, Integer> onConfigWrite = (offset, length) -> { };
     final Map<Integer, Integer> enabledVectors = new HashMap<>();

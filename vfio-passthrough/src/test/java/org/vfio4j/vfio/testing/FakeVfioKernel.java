@@ -807,7 +807,16 @@ public final class FakeVfioKernel implements Syscalls {
             if (r.index == VFIO_PCI_CONFIG_REGION_INDEX) {
                 d.onConfigWrite.accept((int) pos, n);
             }
-            buf.read(0, r.contents, (int) pos, n);
+            if (r.index == VFIO_PCI_CONFIG_REGION_INDEX && !d.configReadOnly.isEmpty()) {
+                byte[] in = buf.getByteArray(0, n);
+                for (int i = 0; i < n; i++) {
+                    if (!d.configReadOnly.get((int) pos + i)) {
+                        r.contents[(int) pos + i] = in[i];
+                    }
+                }
+            } else {
+                buf.read(0, r.contents, (int) pos, n);
+            }
             if (r.index == VFIO_PCI_CONFIG_REGION_INDEX && d.pmCap >= 0) {
                 updateMemoryEnable(d);
             }
