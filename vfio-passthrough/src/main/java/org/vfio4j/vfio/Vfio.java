@@ -77,20 +77,20 @@ public final class Vfio {
                 container.setIommu();
                 VfioDevice device = group.openDevice(name);
                 return new VfioStack(container, group, device);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 closeQuietly(group, e);
                 throw e;
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             closeQuietly(container, e);
             throw e;
         }
     }
 
-    private static void closeQuietly(AutoCloseable c, RuntimeException into) {
+    private static void closeQuietly(AutoCloseable c, Throwable into) {
         try {
             c.close();
-        } catch (Exception e) {
+        } catch (Exception | Error e) {
             into.addSuppressed(e);
         }
     }

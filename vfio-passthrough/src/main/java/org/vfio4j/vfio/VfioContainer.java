@@ -43,7 +43,7 @@ public final class VfioContainer implements AutoCloseable {
                         + VFIO_API_VERSION);
             }
             return new VfioContainer(fd);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             fd.close();
             throw e;
         }
@@ -151,18 +151,18 @@ public final class VfioContainer implements AutoCloseable {
             iommu = null;
             attached = new ArrayList<>(groups);
         }
-        RuntimeException first = null;
+        Throwable first = null;
         try {
             if (i != null) {
                 i.close();
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             first = e;
         }
         for (VfioGroup g : attached) {
             try {
                 g.detach();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 synchronized (this) {
                     groups.remove(g);
                 }
@@ -175,15 +175,18 @@ public final class VfioContainer implements AutoCloseable {
         }
         try {
             fd.close();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             if (first == null) {
                 first = e;
             } else {
                 first.addSuppressed(e);
             }
         }
+        if (first instanceof Error error) {
+            throw error;
+        }
         if (first != null) {
-            throw first;
+            throw (RuntimeException) first;
         }
     }
 

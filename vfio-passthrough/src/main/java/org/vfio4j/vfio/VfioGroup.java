@@ -181,11 +181,11 @@ public final class VfioGroup implements AutoCloseable {
     }
 
     private void closeDevices() {
-        RuntimeException first = null;
+        Throwable first = null;
         for (VfioDevice d : new ArrayList<>(openDevices)) {
             try {
                 d.close();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 if (first == null) {
                     first = e;
                 } else {
@@ -194,8 +194,11 @@ public final class VfioGroup implements AutoCloseable {
             }
         }
         openDevices.clear();
+        if (first instanceof Error error) {
+            throw error;
+        }
         if (first != null) {
-            throw first;
+            throw (RuntimeException) first;
         }
     }
 

@@ -19,15 +19,15 @@ public record VfioStack(VfioContainer container, VfioGroup group, VfioDevice dev
 
     @Override
     public void close() {
-        RuntimeException first = null;
+        Throwable first = null;
         for (AutoCloseable c : new AutoCloseable[] {device, container.iommu(), group, container}) {
             if (c == null) {
                 continue;
             }
             try {
                 c.close();
-            } catch (Exception e) {
-                RuntimeException r = e instanceof RuntimeException re ? re : new RuntimeException(e);
+            } catch (Exception | Error e) {
+                Throwable r = e instanceof RuntimeException || e instanceof Error ? e : new RuntimeException(e);
                 if (first == null) {
                     first = r;
                 } else {
@@ -35,8 +35,11 @@ public record VfioStack(VfioContainer container, VfioGroup group, VfioDevice dev
                 }
             }
         }
+        if (first instanceof Error error) {
+            throw error;
+        }
         if (first != null) {
-            throw first;
+            throw (RuntimeException) first;
         }
     }
 }

@@ -44,8 +44,20 @@ public interface Vmm {
         return Optional.empty();
     }
 
-    /** Where devices report host unplug requests and errors; by default REQ releases at once and errors are dropped. */
+    /**
+     * Where devices report host unplug requests and errors; by default REQ releases at once and an uncorrectable
+     * error stops the guest ({@link DeviceEvents#stopOnError} with {@link #stopGuest}).
+     */
     default DeviceEvents deviceEvents() {
-        return DeviceEvents.RELEASE_AT_ONCE;
+        return DeviceEvents.stopOnError(this::stopGuest);
+    }
+
+    /**
+     * Stops the guest for good: no vCPU runs guest code after this returns or soon after (it must not block; it may
+     * be called from an event loop). The VM and its devices stay for inspection until the VMM closes them. The
+     * default cannot stop anything and throws {@link UnsupportedOperationException}.
+     */
+    default void stopGuest(String reason) {
+        throw new UnsupportedOperationException(getClass().getName() + " does not implement stopGuest");
     }
 }

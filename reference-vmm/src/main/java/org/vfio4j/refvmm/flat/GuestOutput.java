@@ -15,6 +15,10 @@ import org.vfio4j.core.bus.TrapHandler;
  * line into a {@link Result} stamped with the VMM's exit counts at the moment the line ended. Because the newline
  * is written by the vCPU itself, the stamp is exact: the exits between two lines are exactly the exits the guest
  * code between them caused (plus the debugcon writes of the second line's text, which are port I/O).
+ *
+ * <p>A guest can print without end, so everything kept is bounded: the first {@value #MAX_TEXT} bytes of text, lines
+ * up to {@value #MAX_LINE} bytes (the rest of a longer line is dropped) and the first {@value #MAX_RESULTS} results;
+ * {@link #droppedBytes()} counts what was left out.
  */
 public final class GuestOutput implements TrapHandler {
 
@@ -32,7 +36,15 @@ public final class GuestOutput implements TrapHandler {
         }
     }
 
+    /** Text kept, in bytes. */
+    public static final int MAX_TEXT = 1 << 20;
+    /** Longest line kept, in bytes. */
+    public static final int MAX_LINE = 4096;
+    /** Results kept. */
+    public static final int MAX_RESULTS = 65536;
+
     private final Supplier<Map<String, Long>> exitCounts;
+    private long dropped;
     private final ByteArrayOutputStream all = new ByteArrayOutputStream();
     private final ByteArrayOutputStream line = new ByteArrayOutputStream();
     private final List<Result> results = new ArrayList<>();
@@ -56,10 +68,14 @@ public final class GuestOutput implements TrapHandler {
         }
         for (int i = 0; i < size; i++) {
             int c = (int) (value >>> (8 * i)) & 0xff;
-            all.write(c);
+            if (all.size() < MAX_TEXT) {
+                all.write(c);
+            } else {
+                dropped++;
+            }
             if (c == '\n') {
                 endLine();
-            } else {
+            } else if (line.size() < MAX_LINE) {
                 line.write(c);
             }
         }
@@ -74,7 +90,9 @@ public final class GuestOutput implements TrapHandler {
                 String hex = text.substring(eq + 3);
                 int space = hex.indexOf(' ');
                 long v = Long.parseUnsignedLong(space < 0 ? hex : hex.substring(0, space), 16);
-                results.add(new Result(text.substring(0, eq), v, exitCounts.get()));
+                if (results.size() < MAX_RESULTS) {
+                    results.add(new Result(text.substring(0, eq), v, exitCounts.get()));
+                }
             } catch (NumberFormatException ignored) {
                 // not a result line: it stays in the text
             }
@@ -107,7 +125,12 @@ public final class GuestOutput implements TrapHandler {
         return firstWrite;
     }
 
-    /** Everything the guest printed so far. */
+    /** Bytes of text left out because the guest printed more than {@value #MAX_TEXT}. */
+    public synchronized long droppedBytes() {
+        return dropped;
+    }
+
+    /** Everything the guest printed so far (up to {@value #MAX_TEXT} bytes). */
     public synchronized String text() {
         return all.toString(StandardCharsets.US_ASCII);
     }

@@ -228,11 +228,11 @@ public final class Type1Iommu implements DmaMapper {
             return;
         }
         closed = true;
-        RuntimeException first = null;
+        Throwable first = null;
         for (Map.Entry<Long, DmaMapping> e : new ArrayList<>(live.entrySet())) {
             try {
                 unmap(e.getValue());
-            } catch (RuntimeException ex) {
+            } catch (RuntimeException | Error ex) {
                 live.remove(e.getKey());
                 if (first == null) {
                     first = ex;
@@ -241,8 +241,11 @@ public final class Type1Iommu implements DmaMapper {
                 }
             }
         }
+        if (first instanceof Error error) {
+            throw error;
+        }
         if (first != null) {
-            throw first;
+            throw (RuntimeException) first;
         }
     }
 

@@ -49,6 +49,15 @@ import org.vfio4j.vfio.region.VfioRegion;
  * the new place (or removed when decode is off), then the memslots are added at the new place (until they are,
  * accesses trap to the handler already at the new place). So a vCPU never sees the old mapping together with the
  * new handler: at every instant an address decodes to the BAR's current placement or to nothing.
+ *
+ * <p><b>Device memory off.</b> Memslots exist only while the device answers at its memory BARs ({@link
+ * VirtualConfig.MemoryGate}: memory decode on in the device and not in D3hot). When it stops answering the kernel
+ * zaps the mmaps, and a vCPU access through a memslot would make KVM_RUN fail with EFAULT; so the memslots go first
+ * and the BARs trap, and the trapped accesses get VFIO's answer (all-ones on read), as on hardware.
+ *
+ * <p><b>Special ranges.</b> An access that overlaps a special range only partly is split: the bytes inside the range
+ * go to its handler, the others to the device, so the device never sees a byte of an emulated range and the guest
+ * never reads the device's bytes behind one.
  */
 final class BarMapper implements BarListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BarMapper.class);
@@ -59,10 +68,15 @@ final class BarMapper implements BarListener, AutoCloseable {
     private final PciBars bars;
     private final boolean mmapAllowed;
     private final List<Bar> all = new ArrayList<>();
+    private final GuestLog guestLog;
     private boolean active;
     private boolean closed;
+    /** Whether the device answers at its memory BARs now (memslots allowed). */
+    private boolean deviceMemory;
 
-    BarMapper(String name, Vmm vmm, VfioDevice device, PciBars bars, RegionInfo[] regions, boolean mmapAllowed) {
+    BarMapper(String name, Vmm vmm, VfioDevice device, PciBars bars, RegionInfo[] regions, boolean mmapAllowed,
+            GuestLog guestLog) {
+        this.guestLog = guestLog;
         this.name = name;
         this.vmm = vmm;
         this.bars = bars;
@@ -124,6 +138,16 @@ final class BarMapper implements BarListener, AutoCloseable {
         }
     }
 
+    /** The device's memory went on or off ({@link VirtualConfig.MemoryGate}); off removes every memslot first. */
+    synchronized void deviceMemory(boolean on) {
+        deviceMemory = on;
+        for (Bar b : all) {
+            if (!b.io) {
+                update(b);
+            }
+        }
+    }
+
     // ------------------------------------------------------------------------------------------- BarListener (vCPU)
 
     @Override
@@ -157,7 +181,13 @@ final class BarMapper implements BarListener, AutoCloseable {
             return;
         }
         long want = bars.isDecoding(b.index) ? bars.address(b.index) : -1;
+        boolean direct = !b.io && deviceMemory;
         if (want == b.guestBase) {
+            if (!direct) {
+                b.removeSlots();
+            } else if (want != -1 && b.slots.isEmpty()) {
+                b.addSlots();
+            }
             return;
         }
         b.removeSlots();
@@ -166,6 +196,14 @@ final class BarMapper implements BarListener, AutoCloseable {
             return;
         }
         TrapBus bus = b.io ? vmm.pioBus() : vmm.mmioBus();
+        String clash = b.io ? null : clash(want, b.size);
+        if (clash != null) {
+            // The chipset decodes guest RAM and the interrupt window before any PCI device: the BAR gets nothing.
+            guestLog.warn("BAR placement", String.format("%s at 0x%x not placed: it overlaps %s", b.label(), want,
+                    clash), null);
+            b.removeTrap();
+            return;
+        }
         try {
             if (b.trap == null) {
                 b.trap = bus.register(want, b.size, b.handler, name + " " + b.label());
@@ -174,12 +212,34 @@ final class BarMapper implements BarListener, AutoCloseable {
             }
         } catch (RuntimeException e) {
             // The guest placed the BAR over something else: like a real conflict, the BAR answers nothing.
-            LOG.warn("{}: {} at 0x{} not placed: {}", name, b.label(), Long.toHexString(want), e.getMessage());
+            guestLog.warn("BAR placement", String.format("%s at 0x%x not placed: %s", b.label(), want,
+                    e.getMessage()), null);
             b.removeTrap();
             return;
         }
         b.guestBase = want;
-        b.addSlots();
+        if (direct) {
+            b.addSlots();
+        }
+    }
+
+    /** The x86 MSI/interrupt window, which no device decodes (and the in-kernel LAPIC sits in). */
+    static final long MSI_WINDOW = 0xfee00000L;
+    static final long MSI_WINDOW_SIZE = 0x100000L;
+
+    /** What a memory BAR at {@code [base, base + size)} would cover that a BAR never may, or null. */
+    private String clash(long base, long size) {
+        if (Long.compareUnsigned(base, MSI_WINDOW + MSI_WINDOW_SIZE) < 0
+                && Long.compareUnsigned(MSI_WINDOW, base + size) < 0) {
+            return "the MSI window 0xfee00000-0xfeefffff";
+        }
+        for (org.vfio4j.core.memory.RamRegion r : vmm.guestMemory().regions()) {
+            if (Long.compareUnsigned(base, r.guestAddress() + r.size()) < 0
+                    && Long.compareUnsigned(r.guestAddress(), base + size) < 0) {
+                return "guest RAM '" + r.name() + "'";
+            }
+        }
+        return null;
     }
 
     /** The layout and counters of every BAR. */
@@ -200,36 +260,18 @@ final class BarMapper implements BarListener, AutoCloseable {
         }
         closed = true;
         bars.removeListener(this);
-        RuntimeException first = null;
+        Cleanup c = new Cleanup();
         for (Bar b : all) {
-            try {
-                b.removeSlots();
-                b.removeTrap();
-            } catch (RuntimeException e) {
-                first = add(first, e);
-            }
+            c.run(b::removeSlots);
+            c.run(b::removeTrap);
         }
         for (Bar b : all) {
             for (MemoryMapping m : b.mmaps) {
-                try {
-                    m.close();
-                } catch (RuntimeException e) {
-                    first = add(first, e);
-                }
+                c.run(m::close);
             }
             b.mmaps.clear();
         }
-        if (first != null) {
-            throw first;
-        }
-    }
-
-    private static RuntimeException add(RuntimeException first, RuntimeException e) {
-        if (first == null) {
-            return e;
-        }
-        first.addSuppressed(e);
-        return first;
+        c.rethrow();
     }
 
     /** A range of a BAR that traps to its own handler instead of the device. */
@@ -294,13 +336,15 @@ final class BarMapper implements BarListener, AutoCloseable {
                     mmaps.add(region.mmap(r[0], r[1] - r[0]));
                     mapped.add(new BarLayout.Range(r[0], r[1] - r[0], "mmap"));
                 }
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                Cleanup c = new Cleanup();
+                c.add(e);
                 for (MemoryMapping m : mmaps) {
-                    m.close();
+                    c.run(m::close);
                 }
                 mmaps.clear();
                 mapped.clear();
-                throw e;
+                c.rethrow();
             }
             // Everything not mapped traps; name each piece.
             long pos = 0;
@@ -353,28 +397,25 @@ final class BarMapper implements BarListener, AutoCloseable {
                 MemoryMapping m = mmaps.get(i);
                 BarLayout.Range r = mapped.get(i);
                 try {
-                    slots.add(vmm.deviceMemory().map(guestBase + r.offset(), r.length(), m.address(), false,
-                            String.format("%s %s +0x%x", name, label(), r.offset())));
+                    // A region the device doesn't let us write is mapped read-only: guest writes then exit to the
+                    // handler, which drops them, instead of landing in a mapping that must not be written.
+                    slots.add(vmm.deviceMemory().map(guestBase + r.offset(), r.length(), m.address(),
+                            !region.info().writable(), String.format("%s %s +0x%x", name, label(), r.offset())));
                 } catch (RuntimeException e) {
                     // Still correct, only slower: the trap handler covers the range.
-                    LOG.warn("{}: {} range {} stays trapped: {}", name, label(), r, e.getMessage());
+                    guestLog.warn("memslot", String.format("%s range %s stays trapped: %s", label(), r,
+                            e.getMessage()), null);
                 }
             }
         }
 
         void removeSlots() {
-            RuntimeException first = null;
+            Cleanup c = new Cleanup();
             for (DeviceMemorySlot s : slots) {
-                try {
-                    s.close();
-                } catch (RuntimeException e) {
-                    first = add(first, e);
-                }
+                c.run(s::close);
             }
             slots.clear();
-            if (first != null) {
-                throw first;
-            }
+            c.rethrow();
         }
 
         void removeTrap() {
@@ -385,17 +426,83 @@ final class BarMapper implements BarListener, AutoCloseable {
             guestBase = -1;
         }
 
-        /** Trapped accesses: special ranges to their handlers, the rest to the device at exactly the access size. */
+        /**
+         * Trapped accesses: special ranges to their handlers, the rest to the device at exactly the access size; an
+         * access that overlaps a special range only partly is split at the range's edges. Never throws.
+         */
         private final class Handler implements TrapHandler {
             @Override
             public long read(long offset, int size) {
                 reads.increment();
-                for (Special s : specials) {
-                    if (offset >= s.offset && offset < s.offset + s.length) {
-                        return offset + size <= s.offset + s.length ? s.handler.read(offset - s.offset, size)
-                                : TrapHandler.allOnes(size);
+                try {
+                    Special s = covering(offset, size);
+                    if (s != null) {
+                        return s.handler.read(offset - s.offset, size);
                     }
+                    if (!overlapsSpecial(offset, size)) {
+                        return deviceRead(offset, size);
+                    }
+                    long result = 0;
+                    for (long pos = offset, end = offset + size; pos < end; ) {
+                        Special in = at(pos);
+                        long partEnd = in != null ? Math.min(end, in.offset + in.length) : Math.min(end, next(pos));
+                        int len = (int) (partEnd - pos);
+                        long part = 0;
+                        for (int done = 0; done < len; ) {
+                            int n = chunk(len - done);
+                            long p = pos + done;
+                            long v = in != null ? in.handler.read(p - in.offset, n) : deviceRead(p, n);
+                            part |= (v & TrapHandler.allOnes(n)) << (8 * done);
+                            done += n;
+                        }
+                        result |= part << (8 * (pos - offset));
+                        pos = partEnd;
+                    }
+                    return result;
+                } catch (RuntimeException e) {
+                    guestLog.warn("trapped access", String.format("%s read of %d at 0x%x failed", label(), size,
+                            offset), e);
+                    return TrapHandler.allOnes(size);
                 }
+            }
+
+            @Override
+            public void write(long offset, int size, long value) {
+                writes.increment();
+                try {
+                    Special s = covering(offset, size);
+                    if (s != null) {
+                        s.handler.write(offset - s.offset, size, value);
+                        return;
+                    }
+                    if (!overlapsSpecial(offset, size)) {
+                        deviceWrite(offset, size, value);
+                        return;
+                    }
+                    for (long pos = offset, end = offset + size; pos < end; ) {
+                        Special in = at(pos);
+                        long partEnd = in != null ? Math.min(end, in.offset + in.length) : Math.min(end, next(pos));
+                        int len = (int) (partEnd - pos);
+                        for (int done = 0; done < len; ) {
+                            int n = chunk(len - done);
+                            long p = pos + done;
+                            long v = (value >>> (8 * (p - offset))) & TrapHandler.allOnes(n);
+                            if (in != null) {
+                                in.handler.write(p - in.offset, n, v);
+                            } else {
+                                deviceWrite(p, n, v);
+                            }
+                            done += n;
+                        }
+                        pos = partEnd;
+                    }
+                } catch (RuntimeException e) {
+                    guestLog.warn("trapped access", String.format("%s write of %d at 0x%x failed", label(), size,
+                            offset), e);
+                }
+            }
+
+            private long deviceRead(long offset, int size) {
                 if (offset + size > regionSize) {
                     return TrapHandler.allOnes(size);
                 }
@@ -407,17 +514,7 @@ final class BarMapper implements BarListener, AutoCloseable {
                 }
             }
 
-            @Override
-            public void write(long offset, int size, long value) {
-                writes.increment();
-                for (Special s : specials) {
-                    if (offset >= s.offset && offset < s.offset + s.length) {
-                        if (offset + size <= s.offset + s.length) {
-                            s.handler.write(offset - s.offset, size, value);
-                        }
-                        return;
-                    }
-                }
+            private void deviceWrite(long offset, int size, long value) {
                 if (index == PciBars.ROM || offset + size > regionSize) {
                     return;
                 }
@@ -428,11 +525,54 @@ final class BarMapper implements BarListener, AutoCloseable {
                 }
             }
 
+            /** The special range holding all of the access, or null. */
+            private Special covering(long offset, int size) {
+                for (Special s : specials) {
+                    if (offset >= s.offset && offset + size <= s.offset + s.length) {
+                        return s;
+                    }
+                }
+                return null;
+            }
+
+            private boolean overlapsSpecial(long offset, int size) {
+                for (Special s : specials) {
+                    if (offset < s.offset + s.length && s.offset < offset + size) {
+                        return true;
+                    }
+                }
+                return false;
+            }
+
+            private Special at(long pos) {
+                for (Special s : specials) {
+                    if (pos >= s.offset && pos < s.offset + s.length) {
+                        return s;
+                    }
+                }
+                return null;
+            }
+
+            /** Where the next special range starts after {@code pos} (the specials are sorted). */
+            private long next(long pos) {
+                for (Special s : specials) {
+                    if (s.offset > pos) {
+                        return s.offset;
+                    }
+                }
+                return Long.MAX_VALUE;
+            }
+
             @Override
             public String toString() {
                 return name + " " + label();
             }
         }
+    }
+
+    /** The largest access size (8, 4, 2, 1) that fits in {@code left} bytes. */
+    private static int chunk(int left) {
+        return left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
     }
 
     private static long alignUp(long v) {

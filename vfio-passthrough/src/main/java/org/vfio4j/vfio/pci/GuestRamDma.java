@@ -42,8 +42,13 @@ final class GuestRamDma implements GuestMemory.Listener, AutoCloseable {
                 map(r);
             }
             listener = memory.addListener(this);
-        } catch (RuntimeException e) {
-            unmapAll(e);
+        } catch (RuntimeException | Error e) {
+            // An Error too: pinned guest RAM must not stay mapped after a failed attach.
+            RuntimeException into = new RuntimeException("unmapping after a failed map");
+            unmapAll(into);
+            for (Throwable t : into.getSuppressed()) {
+                e.addSuppressed(t);
+            }
             throw e;
         }
     }
@@ -98,7 +103,7 @@ final class GuestRamDma implements GuestMemory.Listener, AutoCloseable {
         for (RamRegion r : new ArrayList<>(mapped.values())) {
             try {
                 iommu.unmap(r.guestAddress(), r.size());
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 if (into != null) {
                     into.addSuppressed(e);
                 } else {

@@ -36,9 +36,15 @@ import org.vfio4j.vfio.irq.IrqInfo;
  *       the line and unmasks at once (the guest may see an extra interrupt, never a lost one).</li>
  *   <li><b>MSI</b>: one eventfd per enabled vector, each with an MSI route and an irqfd; a vector the guest masks
  *       loses its irqfd and its signals set the emulated pending bit instead.</li>
- *   <li><b>MSI-X</b>: one eventfd per table entry, all handed to VFIO at enable. Each vector is enabled separately:
- *       when the guest unmasks it, it gets a route and an irqfd; while masked (or function-masked) its signals are
- *       read on the event loop, which sets the emulated PBA bit; unmasking then delivers the pending message.</li>
+ *   <li><b>MSI-X</b>: VFIO gets vectors lazily, as QEMU does: at enable, vectors 0 up to the highest one the guest
+ *       has unmasked (at least one); when the guest unmasks a higher one, VFIO is disabled and enabled again with
+ *       vectors up to it. A table of 2048 entries doesn't cost 2048 host vectors and 4096 eventfds. Each vector
+ *       handed to VFIO has an eventfd; when the guest unmasks it, it gets a route and an irqfd; while masked (or
+ *       function-masked) its signals are read on the event loop, which sets the emulated PBA bit; unmasking then
+ *       delivers the pending message. When VFIO refuses vectors (ENOSPC: the host is out of vectors) the guest keeps
+ *       MSI-X (falling back to INTx would leave a driver that enabled MSI-X waiting on the wrong interrupt); the
+ *       failure is counted and logged, and the next unmask tries again. A table update re-reads the entry under
+ *       this object's lock, so the route ends at the table's value whatever order two vCPUs' events arrive in.</li>
  *   <li><b>ERR</b> and <b>REQ</b>: eventfds watched on the loop, reported to {@link DeviceEvents}.</li>
  * </ul>
  *
@@ -59,6 +65,7 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
     private final Runnable release;
     private final int intxGsi;
     private final int pin;
+    private final GuestLog guestLog;
     private MsiCapability msi;
     private MsixCapability msix;
 
@@ -76,9 +83,12 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
     private final Map<String, LongAdder> userspace = new TreeMap<>();
     final AtomicLong errors = new AtomicLong();
     final AtomicLong requests = new AtomicLong();
+    /** Times VFIO refused the vectors the guest enabled. */
+    final AtomicLong setupFailures = new AtomicLong();
 
     Interrupts(String name, Syscalls sys, VfioDevice device, InterruptController ic, EventLoop loop,
-            DeviceEvents events, Runnable release, int intxGsi, int pin) {
+            DeviceEvents events, Runnable release, int intxGsi, int pin, GuestLog guestLog) {
+        this.guestLog = guestLog;
         this.name = name;
         this.sys = sys;
         this.device = device;
@@ -129,7 +139,7 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
     synchronized void start() {
         err = watchSingle(VFIO_PCI_ERR_IRQ_INDEX, "ERR", count -> {
             errors.incrementAndGet();
-            LOG.warn("{}: device reported an uncorrectable error (VFIO ERR)", name);
+            guestLog.warn("ERR", "device reported an uncorrectable error (VFIO ERR)", null);
             events.deviceError(name, "uncorrectable error signalled through VFIO_PCI_ERR_IRQ_INDEX");
         });
         req = watchSingle(VFIO_PCI_REQ_IRQ_INDEX, "REQ", count -> {
@@ -155,9 +165,15 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
             v.loopReg = loop.register(v.fd, callback);
             device.irqs().trigger(index, 0, v.fd);
             return v;
-        } catch (RuntimeException e) {
-            v.close();
+        } catch (RuntimeException | Error e) {
+            Cleanup c = new Cleanup();
+            c.run(v::close);
+            if (e instanceof Error) {
+                c.add(e);
+                c.rethrow();
+            }
             LOG.warn("{}: {} reporting not available: {}", name, what, e.getMessage());
+            c.rethrow();
             return null;
         }
     }
@@ -176,6 +192,14 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
             }
         }
         return n;
+    }
+
+    /** The message KVM routes for vector {@code vector} of the current mode, or null when it has no route. */
+    synchronized MsiMessage routedMessage(int vector) {
+        if (vector >= vectors.length || vectors[vector] == null || vectors[vector].route == null) {
+            return null;
+        }
+        return vectors[vector].route.message();
     }
 
     /** Interrupts that went through userspace, by path. */
@@ -215,10 +239,17 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
             intx = v;
             intxResample = resample;
             mode = InterruptMode.INTX;
-        } catch (RuntimeException e) {
-            closeIntxParts(v, resample);
+        } catch (RuntimeException | Error e) {
+            Cleanup c = new Cleanup();
+            EventFd r = resample;
+            c.run(() -> closeIntxParts(v, r));
             mode = InterruptMode.NONE;
-            LOG.warn("{}: INTx setup failed; the function has no legacy interrupt", name, e);
+            if (e instanceof Error) {
+                c.add(e);
+                c.rethrow();
+            }
+            guestLog.warn("INTx setup", "INTx setup failed; the function has no legacy interrupt", e);
+            c.rethrow();
         }
     }
 
@@ -229,32 +260,41 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
             ic.setIrqLine(intxGsi, false);
             device.irqs().unmask(VFIO_PCI_INTX_IRQ_INDEX, 0, 1);
         } catch (RuntimeException e) {
-            LOG.warn("{}: delivering INTx on GSI {} failed", name, intxGsi, e);
+            guestLog.warn("INTx delivery", "delivering INTx on GSI " + intxGsi + " failed", e);
         }
     }
 
     private void leaveIntx() {
-        try {
-            device.irqs().disable(VFIO_PCI_INTX_IRQ_INDEX);
-        } catch (RuntimeException e) {
-            LOG.warn("{}: disabling INTx in VFIO failed", name, e);
-        }
-        closeIntxParts(intx, intxResample);
+        Vector v = intx;
+        EventFd r = intxResample;
         intx = null;
         intxResample = null;
+        Cleanup c = new Cleanup(); // the eventfds go even when disabling throws an Error
+        c.run(() -> {
+            try {
+                device.irqs().disable(VFIO_PCI_INTX_IRQ_INDEX);
+            } catch (RuntimeException e) {
+                guestLog.warn("INTx disable", "disabling INTx in VFIO failed", e);
+            }
+        });
+        c.run(() -> closeIntxParts(v, r));
+        c.rethrow();
     }
 
     private void closeIntxParts(Vector v, EventFd resample) {
-        if (intxBinding != null) {
-            quietly(intxBinding);
-            intxBinding = null;
+        Cleanup c = new Cleanup();
+        InterruptController.IrqFdBinding b = intxBinding;
+        intxBinding = null;
+        if (b != null) {
+            c.run(() -> quietly(b));
         }
         if (v != null) {
-            v.close();
+            c.run(v::close);
         }
         if (resample != null) {
-            quietly(resample);
+            c.run(() -> quietly(resample));
         }
+        c.rethrow();
     }
 
     // ------------------------------------------------------------------------------------------------------- MSI
@@ -265,23 +305,27 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
             if (closed) {
                 return;
             }
-            if (state.enabled()) {
-                if (mode == InterruptMode.MSIX) {
-                    return; // MSI-X wins while enabled; MSI is picked up when MSI-X is disabled
-                }
-                if (mode == InterruptMode.MSI && vectors.length == state.enabledVectors()) {
-                    for (int i = 0; i < vectors.length; i++) {
-                        if (vectors[i].route != null) {
-                            vectors[i].route.update(state.message(i));
-                        }
+            try {
+                if (state.enabled()) {
+                    if (mode == InterruptMode.MSIX) {
+                        return; // MSI-X wins while enabled; MSI is picked up when MSI-X is disabled
                     }
-                    return;
+                    if (mode == InterruptMode.MSI && vectors.length == state.enabledVectors()) {
+                        for (int i = 0; i < vectors.length; i++) {
+                            if (vectors[i].route != null) {
+                                vectors[i].route.update(state.message(i));
+                            }
+                        }
+                        return;
+                    }
+                    leaveCurrent();
+                    enterMsi(state);
+                } else if (mode == InterruptMode.MSI) {
+                    leaveCurrent();
+                    enterIntx();
                 }
-                leaveCurrent();
-                enterMsi(state);
-            } else if (mode == InterruptMode.MSI) {
-                leaveCurrent();
-                enterIntx();
+            } catch (RuntimeException e) {
+                guestLog.warn("MSI control", "applying the guest's MSI configuration failed", e);
             }
         }
     }
@@ -292,11 +336,15 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
             if (mode != InterruptMode.MSI || vector >= vectors.length) {
                 return;
             }
-            Vector v = vectors[vector];
-            if (masked) {
-                v.unbind();
-            } else {
-                v.bind();
+            try {
+                Vector v = vectors[vector];
+                if (masked) {
+                    v.unbind();
+                } else {
+                    v.bind();
+                }
+            } catch (RuntimeException e) {
+                guestLog.warn("MSI vector", "applying the guest's mask of MSI vector " + vector + " failed", e);
             }
         }
     }
@@ -317,9 +365,15 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
             device.irqs().trigger(VFIO_PCI_MSI_IRQ_INDEX, 0, fds(vs));
             vectors = vs;
             mode = InterruptMode.MSI;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            if (e instanceof Error) {
+                Cleanup c = new Cleanup();
+                c.add(e);
+                c.run(() -> closeAll(vs));
+                c.rethrow();
+            }
             closeAll(vs);
-            LOG.warn("{}: enabling {} MSI vectors failed; falling back to INTx", name, n, e);
+            guestLog.warn("MSI enable", "enabling " + n + " MSI vectors failed; falling back to INTx", e);
             enterIntx();
         }
     }
@@ -345,21 +399,26 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
             if (closed) {
                 return;
             }
-            if (enabled && mode != InterruptMode.MSIX) {
-                leaveCurrent();
-                enterMsix();
-            } else if (enabled) {
-                for (int i = 0; i < vectors.length; i++) {
-                    reconcileMsix(i);
+            try {
+                if (enabled && mode != InterruptMode.MSIX) {
+                    leaveCurrent();
+                    enterMsix();
+                } else if (enabled) {
+                    growMsix(highestDeliverable() + 1);
+                    for (int i = 0; i < vectors.length; i++) {
+                        reconcileMsix(i);
+                    }
+                } else if (mode == InterruptMode.MSIX) {
+                    leaveCurrent();
+                    MsiState st = msi == null ? null : msi.state();
+                    if (st != null && st.enabled()) {
+                        enterMsi(st);
+                    } else {
+                        enterIntx();
+                    }
                 }
-            } else if (mode == InterruptMode.MSIX) {
-                leaveCurrent();
-                MsiState st = msi == null ? null : msi.state();
-                if (st != null && st.enabled()) {
-                    enterMsi(st);
-                } else {
-                    enterIntx();
-                }
+            } catch (RuntimeException e) {
+                guestLog.warn("MSI-X control", "applying the guest's MSI-X control change failed", e);
             }
         }
     }
@@ -367,46 +426,108 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
     @Override
     public void msixVectorMasked(int vector, boolean masked) {
         synchronized (this) {
-            if (mode == InterruptMode.MSIX && vector < vectors.length) {
-                reconcileMsix(vector);
+            if (mode != InterruptMode.MSIX) {
+                return;
+            }
+            try {
+                if (!masked && vector >= vectors.length) {
+                    growMsix(vector + 1);
+                }
+                if (vector < vectors.length) {
+                    reconcileMsix(vector);
+                }
+            } catch (RuntimeException e) {
+                guestLog.warn("MSI-X vector", "applying the guest's mask of MSI-X vector " + vector + " failed", e);
             }
         }
     }
 
+    /**
+     * A table entry changed. The message in the event may already be stale (another vCPU may have written the entry
+     * since, and its event may have been applied first), so the entry is read again here, under this lock.
+     */
     @Override
     public void msixVectorUpdated(int vector, MsiMessage message) {
         synchronized (this) {
-            if (mode == InterruptMode.MSIX && vector < vectors.length && vectors[vector].route != null) {
+            if (mode == InterruptMode.MSIX && vector < vectors.length) {
                 try {
-                    vectors[vector].route.update(message);
+                    reconcileMsix(vector);
                 } catch (RuntimeException e) {
-                    LOG.warn("{}: updating MSI-X vector {} route to {} failed", name, vector, message, e);
+                    guestLog.warn("MSI-X route", "updating MSI-X vector " + vector + "'s route failed", e);
                 }
             }
         }
     }
 
     private void enterMsix() {
-        int n = msix.vectors();
-        Vector[] vs = new Vector[n];
+        vectors = new Vector[0];
+        mode = InterruptMode.MSIX;
+        growMsix(Math.max(1, highestDeliverable() + 1));
+    }
+
+    /** The highest vector the guest lets deliver now (enabled, function unmasked, vector unmasked), or -1. */
+    private int highestDeliverable() {
+        if (!msix.isEnabled() || msix.isFunctionMasked()) {
+            return -1;
+        }
+        for (int i = msix.vectors() - 1; i >= 0; i--) {
+            if (!msix.isVectorMasked(i)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Makes sure VFIO has vectors 0..n-1 (n capped at the table size). Growing an enabled index means disabling it
+     * and enabling it again with more (vfio-pci cannot add vectors to an enabled MSI-X index without dynamic MSI-X).
+     * When VFIO refuses, the vectors it had are given back and the failure is counted; the mode stays MSI-X.
+     */
+    private void growMsix(int n) {
+        n = Math.min(n, msix.vectors());
+        int had = vectors.length;
+        if (n <= had) {
+            return;
+        }
+        Vector[] vs = java.util.Arrays.copyOf(vectors, n);
         try {
-            for (int i = 0; i < n; i++) {
+            for (int i = had; i < n; i++) {
                 int index = i;
                 vs[i] = new Vector(EventFd.create(sys, name + " MSI-X " + i));
                 vs[i].loopReg = loop.register(vs[i].fd, count -> msixFromLoop(index));
             }
+            if (had > 0) {
+                device.irqs().disable(VFIO_PCI_MSIX_IRQ_INDEX);
+            }
             vectors = vs;
-            mode = InterruptMode.MSIX;
-            for (int i = 0; i < n; i++) {
+            for (int i = had; i < n; i++) {
                 reconcileMsix(i);
             }
             device.irqs().trigger(VFIO_PCI_MSIX_IRQ_INDEX, 0, fds(vs));
-        } catch (RuntimeException e) {
-            closeAll(vs);
-            vectors = new Vector[0];
-            mode = InterruptMode.NONE;
-            LOG.warn("{}: enabling {} MSI-X vectors failed; falling back to INTx", name, n, e);
-            enterIntx();
+        } catch (RuntimeException | Error e) {
+            Cleanup c = new Cleanup();
+            for (int i = had; i < n; i++) {
+                Vector v = vs[i];
+                if (v != null) {
+                    c.run(v::close);
+                }
+            }
+            vectors = java.util.Arrays.copyOf(vs, had);
+            if (e instanceof Error err) {
+                c.add(err);
+                c.rethrow();
+            }
+            setupFailures.incrementAndGet();
+            guestLog.warn("MSI-X enable", String.format("VFIO refused MSI-X vectors 0..%d (%s); the guest keeps MSI-X "
+                    + "with %d vector(s), the next unmask tries again", n - 1, e.getMessage(), had), null);
+            if (had > 0) {
+                try {
+                    device.irqs().trigger(VFIO_PCI_MSIX_IRQ_INDEX, 0, fds(vectors));
+                } catch (RuntimeException again) {
+                    guestLog.warn("MSI-X enable", "re-enabling the MSI-X vectors VFIO had failed", again);
+                }
+            }
+            c.rethrow();
         }
     }
 
@@ -447,13 +568,18 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
     }
 
     private void leaveVectors(int index) {
-        try {
-            device.irqs().disable(index);
-        } catch (RuntimeException e) {
-            LOG.warn("{}: disabling IRQ index {} in VFIO failed", name, index, e);
-        }
-        closeAll(vectors);
+        Vector[] vs = vectors;
         vectors = new Vector[0];
+        Cleanup c = new Cleanup(); // the eventfds go even when disabling throws an Error
+        c.run(() -> {
+            try {
+                device.irqs().disable(index);
+            } catch (RuntimeException e) {
+                guestLog.warn("IRQ disable", "disabling IRQ index " + index + " in VFIO failed", e);
+            }
+        });
+        c.run(() -> closeAll(vs));
+        c.rethrow();
     }
 
     /** Tears down the current mode (before a reset). */
@@ -484,38 +610,47 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
     }
 
     private static void closeAll(Vector[] vs) {
+        Cleanup c = new Cleanup();
         for (Vector v : vs) {
             if (v != null) {
-                v.close();
+                c.run(v::close);
             }
         }
+        c.rethrow();
     }
 
     /** Disables every index in VFIO and releases irqfds, routes, loop watches, eventfds and the MSI worker. */
     @Override
     public void close() {
         ExecutorService w;
+        Cleanup c = new Cleanup();
         synchronized (this) {
             if (closed) {
                 return;
             }
-            leaveCurrent();
+            c.run(this::leaveCurrent);
+            mode = InterruptMode.NONE;
+            vectors = new Vector[0];
             closed = true;
             for (int[] pair : new int[][] {{VFIO_PCI_ERR_IRQ_INDEX, err == null ? 0 : 1},
                     {VFIO_PCI_REQ_IRQ_INDEX, req == null ? 0 : 1}}) {
                 if (pair[1] == 1) {
-                    try {
-                        device.irqs().disable(pair[0]);
-                    } catch (RuntimeException e) {
-                        LOG.warn("{}: disabling IRQ index {} failed", name, pair[0], e);
-                    }
+                    c.run(() -> {
+                        try {
+                            device.irqs().disable(pair[0]);
+                        } catch (RuntimeException e) {
+                            LOG.warn("{}: disabling IRQ index {} failed", name, pair[0], e);
+                        }
+                    });
                 }
             }
-            if (err != null) {
-                err.close();
+            Vector e = err;
+            Vector r = req;
+            if (e != null) {
+                c.run(e::close);
             }
-            if (req != null) {
-                req.close();
+            if (r != null) {
+                c.run(r::close);
             }
             err = null;
             req = null;
@@ -534,6 +669,7 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        c.rethrow();
     }
 
     private static void quietly(AutoCloseable c) {
@@ -562,23 +698,28 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
         }
 
         void unbind() {
-            if (irqfd != null) {
-                quietly(irqfd);
-                irqfd = null;
+            InterruptController.IrqFdBinding b = irqfd;
+            irqfd = null;
+            if (b != null) {
+                quietly(b);
             }
         }
 
         void close() {
-            unbind();
-            if (route != null) {
-                quietly(route);
-                route = null;
+            Cleanup c = new Cleanup();
+            c.run(this::unbind);
+            InterruptController.MsiRoute r = route;
+            route = null;
+            if (r != null) {
+                c.run(() -> quietly(r));
             }
-            if (loopReg != null) {
-                quietly(loopReg);
-                loopReg = null;
+            EventLoop.Registration l = loopReg;
+            loopReg = null;
+            if (l != null) {
+                c.run(() -> quietly(l));
             }
-            quietly(fd);
+            c.run(() -> quietly(fd));
+            c.rethrow();
         }
     }
 }

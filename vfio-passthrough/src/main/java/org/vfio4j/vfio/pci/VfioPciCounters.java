@@ -18,10 +18,21 @@ import java.util.Map;
  * @param configWrites guest config writes
  * @param dmaMappedBytes guest RAM mapped into the IOMMU now
  * @param lastReset the last reset performed, or {@link ResetMethod#NONE}
+ * @param interruptSetupFailures times VFIO refused to set up the vectors the guest enabled (e.g. ENOSPC); the
+ *     guest keeps the mode it chose and the vectors are tried again at its next unmask
+ * @param suppressedLogLines guest-driven log lines left out by the per-cause rate limit
  */
 public record VfioPciCounters(List<BarLayout> bars, InterruptMode mode, int kernelRoutedVectors,
         Map<String, Long> userspaceInterrupts, long errors, long unplugRequests, long configReads, long configWrites,
-        long dmaMappedBytes, ResetMethod lastReset) {
+        long dmaMappedBytes, ResetMethod lastReset, long interruptSetupFailures, long suppressedLogLines) {
+
+    /** Without the failure counters (both 0). */
+    public VfioPciCounters(List<BarLayout> bars, InterruptMode mode, int kernelRoutedVectors,
+            Map<String, Long> userspaceInterrupts, long errors, long unplugRequests, long configReads,
+            long configWrites, long dmaMappedBytes, ResetMethod lastReset) {
+        this(bars, mode, kernelRoutedVectors, userspaceInterrupts, errors, unplugRequests, configReads, configWrites,
+                dmaMappedBytes, lastReset, 0, 0);
+    }
 
     /** Copies the collections. */
     public VfioPciCounters {

@@ -57,6 +57,12 @@ import org.vfio4j.vfio.reset.HotResetInfo;
  */
 public final class VfioPciDevice implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VfioPciDevice.class);
+    /** Advanced Features capability: AF_CAP at +3 (bit 1: FLR supported), AF_CTRL at +4 (bit 0: initiate FLR). */
+    static final int PCI_CAP_ID_AF = 0x13;
+    static final int PCI_AF_CAP = 3;
+    static final int PCI_AF_CAP_FLR = 0x02;
+    static final int PCI_AF_CTRL = 4;
+    static final int PCI_AF_CTRL_FLR = 0x01;
     /** Devices attached per VMM, to tell which groups this VMM owns when a hot reset needs them. */
     private static final Map<Vmm, Set<VfioPciDevice>> ATTACHED = Collections.synchronizedMap(new WeakHashMap<>());
 
@@ -67,8 +73,11 @@ public final class VfioPciDevice implements AutoCloseable {
     private final VfioPciOptions options;
     private final Deque<AutoCloseable> undo = new ArrayDeque<>();
     private final AtomicBoolean detached = new AtomicBoolean();
+    private final java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
+    private volatile Thread detaching;
     private final LongAdder configReads = new LongAdder();
     private final LongAdder configWrites = new LongAdder();
+    private final GuestLog guestLog;
     private PciAddress address;
     private VirtualConfig config;
     private BarMapper barMapper;
@@ -82,6 +91,7 @@ public final class VfioPciDevice implements AutoCloseable {
         this.bus = bus;
         this.options = options;
         this.name = stack.device().name();
+        this.guestLog = new GuestLog(LOG, name);
     }
 
     /**
@@ -101,11 +111,15 @@ public final class VfioPciDevice implements AutoCloseable {
         try {
             d.build(vfio);
             return d;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // An Error too (a JNA UnsatisfiedLinkError, an OutOfMemoryError): fds, DMA pins and the KVM-VFIO
+            // registration must not outlive a failed attach.
             try {
                 d.detach();
-            } catch (RuntimeException suppressed) {
-                e.addSuppressed(suppressed);
+            } catch (RuntimeException | Error suppressed) {
+                if (suppressed != e) {
+                    e.addSuppressed(suppressed);
+                }
             }
             throw e;
         }
@@ -136,6 +150,10 @@ public final class VfioPciDevice implements AutoCloseable {
             dma = ram;
             undo.push(ram);
         }
+        // Undone just before the DMA unmap (after interrupts are torn down): the device must not master the bus
+        // while guest RAM leaves its IOMMU, or its DMA in flight hits unmapped IOVAs (IOMMU faults) or, worse,
+        // pages the host reuses.
+        undo.push(this::stopBusMastering);
         VfioGroup group = stack.group();
         if (vmm.vfioGroupRegistrar().isPresent()) {
             VfioGroupRegistrar.Registration reg = vmm.vfioGroupRegistrar().get()
@@ -157,23 +175,25 @@ public final class VfioPciDevice implements AutoCloseable {
         Interrupts[] holder = new Interrupts[1];
         config = VirtualConfig.build(name, device.region(VFIO_PCI_CONFIG_REGION_INDEX), padded(regions),
                 msiInfo == null ? 0 : msiInfo.count(), intxInfo != null && intxInfo.count() > 0, gsi,
-                m -> holder[0].deliverMsi(m), m -> holder[0].deliverMsix(m));
+                m -> holder[0].deliverMsi(m), m -> holder[0].deliverMsix(m), guestLog);
         int pin = config.interruptPin;
         if (pin != 0 && options.intxGsi() < 0) {
             gsi = 16 + (address.device() + pin - 1) % 4;
             config.cs.setByte(PCI_INTERRUPT_LINE, gsi);
         }
         Interrupts irq = new Interrupts(name, vfio.syscalls(), device, vmm.interrupts(), loop, events,
-                this::releaseAsync, gsi, pin);
+                this::releaseAsync, gsi, pin, guestLog);
         holder[0] = irq;
         irq.attachCapabilities(config.msi, config.msix);
         interrupts = irq;
         undo.push(irq);
         irq.start();
 
-        BarMapper mapper = new BarMapper(name, vmm, device, config.bars, padded(regions), options.mmapBars());
+        BarMapper mapper = new BarMapper(name, vmm, device, config.bars, padded(regions), options.mmapBars(),
+                guestLog);
         barMapper = mapper;
         undo.push(mapper);
+        config.gate.listen(mapper::deviceMemory);
         if (config.msix != null) {
             mapper.addSpecial(config.msix.tableBar(), config.msix.tableOffset(), config.msix.tableBytes(),
                     config.msix.tableHandler(), "MSI-X table");
@@ -218,6 +238,20 @@ public final class VfioPciDevice implements AutoCloseable {
      */
     private void interceptFunctionLevelReset() {
         ConfigSpace cs = config.cs;
+        // The Advanced Features capability's FLR (conventional PCI functions): same treatment.
+        config.caps.find(PCI_CAP_ID_AF).ifPresent(af -> {
+            if ((cs.getByte(af.offset() + PCI_AF_CAP) & PCI_AF_CAP_FLR) == 0) {
+                return;
+            }
+            int ctrl = af.offset() + PCI_AF_CTRL;
+            cs.addEmulated(ctrl, 1, PCI_AF_CTRL_FLR);
+            cs.clearBits(ctrl, 1, PCI_AF_CTRL_FLR);
+            cs.addWriteHook(ctrl, 1, (offset, size, value, before, after) -> {
+                if (((value << (8 * (offset - ctrl))) & PCI_AF_CTRL_FLR) != 0) {
+                    guestFunctionLevelReset();
+                }
+            });
+        });
         config.caps.find(org.vfio4j.pci.config.PciRegisters.PCI_CAP_ID_EXP).ifPresent(pcie -> {
             int devcap = cs.getDword(pcie.offset() + org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCAP);
             if ((devcap & org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCAP_FLR) == 0) {
@@ -261,9 +295,31 @@ public final class VfioPciDevice implements AutoCloseable {
             if (config.msix != null) {
                 cs.write(config.caps.find(org.vfio4j.pci.config.PciRegisters.PCI_CAP_ID_MSIX).orElseThrow().offset()
                         + org.vfio4j.pci.config.PciRegisters.PCI_MSIX_FLAGS, 2, 0);
+                maskEveryMsixEntry();
             }
             interrupts.resume();
             LOG.info("{}: guest function level reset done ({})", name, lastReset);
+        }
+    }
+
+    /** Puts the MSI-X table at its reset values (every entry zero and masked), as an FLR does in the function. */
+    private void maskEveryMsixEntry() {
+        TrapHandler table = config.msix.tableHandler();
+        for (int v = 0; v < config.msix.vectors(); v++) {
+            table.write(16L * v, 4, 0);
+            table.write(16L * v + 4, 4, 0);
+            table.write(16L * v + 8, 4, 0);
+            table.write(16L * v + 12, 4, 1);
+        }
+    }
+
+    /** Clears bus mastering in the device (not in the guest's view): the first step of letting go of it. */
+    private void stopBusMastering() {
+        org.vfio4j.vfio.region.VfioRegion cfg = stack.device().region(VFIO_PCI_CONFIG_REGION_INDEX);
+        long command = cfg.read(org.vfio4j.pci.config.PciRegisters.PCI_COMMAND, 2);
+        if ((command & org.vfio4j.pci.config.PciRegisters.PCI_COMMAND_MASTER) != 0) {
+            cfg.write(org.vfio4j.pci.config.PciRegisters.PCI_COMMAND, 2,
+                    command & ~org.vfio4j.pci.config.PciRegisters.PCI_COMMAND_MASTER);
         }
     }
 
@@ -313,6 +369,21 @@ public final class VfioPciDevice implements AutoCloseable {
         t.start();
     }
 
+    /** Guest-driven log lines the per-cause rate limit left out so far. */
+    public long suppressedLogLines() {
+        return guestLog.suppressed();
+    }
+
+    /** The interrupt router (for tests in this package). */
+    Interrupts interrupts() {
+        return interrupts;
+    }
+
+    /** The virtual config space and its capabilities (for tests in this package). */
+    VirtualConfig virtualConfig() {
+        return config;
+    }
+
     /** The host function's name (its BDF). */
     public String name() {
         return name;
@@ -339,7 +410,8 @@ public final class VfioPciDevice implements AutoCloseable {
                 interrupts == null ? 0 : interrupts.kernelRoutedVectors(),
                 interrupts == null ? Map.of() : interrupts.userspaceCounts(),
                 interrupts == null ? 0 : interrupts.errors.get(), interrupts == null ? 0 : interrupts.requests.get(),
-                configReads.sum(), configWrites.sum(), dma == null ? 0 : dma.mappedBytes(), lastReset);
+                configReads.sum(), configWrites.sum(), dma == null ? 0 : dma.mappedBytes(), lastReset,
+                interrupts == null ? 0 : interrupts.setupFailures.get(), guestLog.suppressed());
     }
 
     /**
@@ -420,35 +492,48 @@ public final class VfioPciDevice implements AutoCloseable {
     /**
      * Removes the function from the guest bus and releases everything it holds: trap registrations, memslots,
      * mmaps, irqfds, MSI routes, DMA mappings, the KVM-VFIO registration, the event loop it started, and the VFIO
-     * device, group and container. Idempotent. Each step runs even when an earlier one failed; the first failure is
-     * thrown at the end with the others suppressed.
+     * device, group and container. Idempotent; a call while another thread is releasing returns when that is done.
+     * Each step runs even when an earlier one failed; the first failure is thrown at the end with the others
+     * suppressed.
      */
     public void detach() {
         if (!detached.compareAndSet(false, true)) {
+            // Another thread may be releasing (a REQ release runs on its own): return only once it is done, so a
+            // caller can count on everything being released when detach returns.
+            if (Thread.currentThread() != detaching) {
+                boolean interrupted = false;
+                while (true) {
+                    try {
+                        released.await();
+                        break;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             return;
         }
+        detaching = Thread.currentThread();
+        try {
+            release();
+        } finally {
+            released.countDown();
+        }
+    }
+
+    private void release() {
         Set<VfioPciDevice> peers = ATTACHED.get(vmm);
         if (peers != null) {
             peers.remove(this);
         }
-        RuntimeException first = null;
+        Cleanup cleanup = new Cleanup();
         while (!undo.isEmpty()) {
-            AutoCloseable c = undo.pop();
-            try {
-                c.close();
-            } catch (Exception e) {
-                RuntimeException r = e instanceof RuntimeException re ? re
-                        : new VfioException(name + ": releasing " + c + " failed", e);
-                if (first == null) {
-                    first = r;
-                } else {
-                    first.addSuppressed(r);
-                }
-            }
+            cleanup.run(undo.pop()::close); // every step, even after an Error in an earlier one
         }
-        if (first != null) {
-            throw first;
-        }
+        cleanup.rethrow();
         LOG.info("{}: detached", name);
     }
 

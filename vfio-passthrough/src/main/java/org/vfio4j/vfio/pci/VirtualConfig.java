@@ -42,11 +42,14 @@ final class VirtualConfig {
     final MsixCapability msix;
     final List<String> hidden = new ArrayList<>();
     final int interruptPin;
+    /** Whether the device answers at its memory BARs, as far as the VMM's writes reached it. */
+    final MemoryGate gate;
     private final VfioRegion region;
     private final String name;
 
     private VirtualConfig(String name, VfioRegion region, ConfigSpace cs, CapabilityList caps, PciBars bars,
-            MsiCapability msi, MsixCapability msix, int interruptPin) {
+            MsiCapability msi, MsixCapability msix, int interruptPin, MemoryGate gate) {
+        this.gate = gate;
         this.name = name;
         this.region = region;
         this.cs = cs;
@@ -66,7 +69,8 @@ final class VirtualConfig {
      * @param intxLine value the interrupt line register starts with
      */
     static VirtualConfig build(String name, VfioRegion config, RegionInfo[] regions, int msiVectors,
-            boolean hasIntx, int intxLine, Consumer<MsiMessage> msiSink, Consumer<MsiMessage> msixSink) {
+            boolean hasIntx, int intxLine, Consumer<MsiMessage> msiSink, Consumer<MsiMessage> msixSink,
+            GuestLog guestLog) {
         long regionSize = config.info().size();
         if (regionSize < PCI_CFG_SPACE_SIZE) {
             throw new VfioException(String.format("%s: config region is 0x%x bytes, less than a PCI header", name,
@@ -88,13 +92,16 @@ final class VirtualConfig {
         ConfigSpace cs = ConfigSpace.copyOf(name, physical);
         // Everything reaches the device unless a rule below takes it over.
         cs.setEmulatedRange(0, length, false);
-        cs.setPassthrough(new RegionBacking(name, config));
+        int pmcsr = pmControl(physical);
+        MemoryGate gate = new MemoryGate(pmcsr < 0 || (physical[pmcsr] & PCI_PM_CTRL_STATE_MASK) != PCI_D3HOT);
+        cs.setPassthrough(new RegionBacking(name, config, gate, pmcsr, guestLog));
 
         // Command: the decode and bus-master bits are mirrored in the image (PciBars watches them) and passed on.
         // The guest starts with its BARs unassigned, so the device must not decode (or master) until the guest
         // programs it: clear those bits in the device too.
         int command = cs.getWord(PCI_COMMAND) & ~COMMAND_MIRRORED;
         config.write(PCI_COMMAND, 2, command);
+        gate.commandMemory = false;
         cs.setWord(PCI_COMMAND, command);
         cs.setWritable(PCI_COMMAND, 2, COMMAND_MIRRORED);
         // Status: only "has capabilities" is the VMM's (it can hide every capability).
@@ -161,7 +168,7 @@ final class VirtualConfig {
                     pba & PCI_MSIX_TABLE_BIR, Integer.toUnsignedLong(pba & ~7), msixSink);
             caps.replace(msixEntry, msix);
         }
-        VirtualConfig vc = new VirtualConfig(name, config, cs, caps, bars, msi, msix, pin);
+        VirtualConfig vc = new VirtualConfig(name, config, cs, caps, bars, msi, msix, pin, gate);
         if (length == PCI_CFG_SPACE_EXP_SIZE) {
             for (CapabilityEntry.Extended e : List.copyOf(caps.extended())) {
                 for (int id : HIDDEN_EXTENDED) {
@@ -173,6 +180,21 @@ final class VirtualConfig {
             }
         }
         return vc;
+    }
+
+    /** The PM control/status register's offset, found by walking the physical capability list; -1 when none. */
+    private static int pmControl(byte[] physical) {
+        if ((physical[PCI_STATUS] & PCI_STATUS_CAP_LIST) == 0) {
+            return -1;
+        }
+        int at = physical[PCI_CAPABILITY_LIST] & 0xFC;
+        for (int hops = 0; at >= 0x40 && at < PCI_CFG_SPACE_SIZE && hops < 48; hops++) {
+            if ((physical[at] & 0xFF) == PCI_CAP_ID_PM) {
+                return at + PCI_PM_CTRL;
+            }
+            at = physical[at + 1] & 0xFC;
+        }
+        return -1;
     }
 
     static BarDefinition barDefinition(String name, int index, int register, long size) {
@@ -205,11 +227,52 @@ final class VirtualConfig {
      */
     void restoreAfterReset() {
         int command = cs.getWord(PCI_COMMAND) & COMMAND_MIRRORED;
+        gate.powerOn = true; // a reset leaves the function in D0
         try {
             long hw = region.read(PCI_COMMAND, 2);
             region.write(PCI_COMMAND, 2, (hw & ~COMMAND_MIRRORED) | command);
+            gate.set((command & PCI_COMMAND_MEMORY) != 0, true);
         } catch (RuntimeException e) {
+            gate.set(false, true);
             LOG.warn("{}: restoring the command register after reset failed", name, e);
+        }
+    }
+
+    static final int PCI_PM_CTRL_STATE_MASK = 0x3;
+    static final int PCI_D3HOT = 0x3;
+
+    /**
+     * Whether the device answers at its memory BARs: its command register's memory bit and its power state as the
+     * VMM last wrote them. Off means the kernel zapped the BAR mmaps (an access through a memslot would fail KVM_RUN
+     * with EFAULT), so {@link BarMapper} keeps the BARs trapped; trapped accesses then get what VFIO answers
+     * (all-ones reads). The listener runs with the config space lock held.
+     */
+    static final class MemoryGate {
+        volatile boolean commandMemory;
+        volatile boolean powerOn;
+        private volatile boolean open;
+        private volatile Consumer<Boolean> listener = b -> { };
+
+        MemoryGate(boolean powerOn) {
+            this.powerOn = powerOn;
+        }
+
+        boolean isOpen() {
+            return open;
+        }
+
+        void listen(Consumer<Boolean> l) {
+            this.listener = l;
+        }
+
+        synchronized void set(boolean memory, boolean power) {
+            commandMemory = memory;
+            powerOn = power;
+            boolean next = memory && power;
+            if (next != open) {
+                open = next;
+                listener.accept(next);
+            }
         }
     }
 
@@ -226,25 +289,76 @@ final class VirtualConfig {
     private static final class RegionBacking implements ConfigPassthrough {
         private final String name;
         private final VfioRegion region;
+        private final MemoryGate gate;
+        private final int pmcsr;
+        private final GuestLog guestLog;
 
-        RegionBacking(String name, VfioRegion region) {
+        RegionBacking(String name, VfioRegion region, MemoryGate gate, int pmcsr, GuestLog guestLog) {
             this.name = name;
             this.region = region;
+            this.gate = gate;
+            this.pmcsr = pmcsr;
+            this.guestLog = guestLog;
         }
 
+        /** A failed read answers all-ones, as a function that doesn't respond does; never throws. */
         @Override
         public long read(int offset, int size) {
-            return region.read(offset, size);
+            try {
+                return region.read(offset, size);
+            } catch (RuntimeException e) {
+                guestLog.warn("config read", String.format("config read of %d bytes at 0x%x failed", size, offset),
+                        e);
+                return size >= 8 ? -1L : (1L << (size * 8)) - 1;
+            }
         }
 
+        /**
+         * A write that changes whether the device answers at its memory BARs (the command register's memory bit, the
+         * PM power state) tells the gate first when it turns memory off, so the BAR memslots are gone before the
+         * device stops answering, and after it when it turns memory on. A failed write is dropped (and the gate
+         * stays off: the device's state is not known); never throws.
+         */
         @Override
         public void write(int offset, int size, long value, long passMask) {
             long all = size >= 8 ? -1L : (1L << (size * 8)) - 1;
-            long out = value & passMask;
-            if ((passMask & all) != all) {
-                out |= region.read(offset, size) & ~passMask & all;
+            try {
+                long out = value & passMask;
+                if ((passMask & all) != all) {
+                    out |= region.read(offset, size) & ~passMask & all;
+                }
+                boolean touchesCommand = covers(offset, size, PCI_COMMAND);
+                boolean touchesPm = pmcsr >= 0 && covers(offset, size, pmcsr);
+                if (!touchesCommand && !touchesPm) {
+                    region.write(offset, size, out);
+                    return;
+                }
+                boolean memory = touchesCommand ? (byteAt(out, offset, PCI_COMMAND) & PCI_COMMAND_MEMORY) != 0
+                        : gate.commandMemory;
+                boolean powerOn = touchesPm ? (byteAt(out, offset, pmcsr) & PCI_PM_CTRL_STATE_MASK) != PCI_D3HOT
+                        : gate.powerOn;
+                if (!(memory && powerOn)) {
+                    gate.set(memory, powerOn);
+                }
+                try {
+                    region.write(offset, size, out);
+                } catch (RuntimeException e) {
+                    gate.set(false, powerOn); // did it reach the device? unknown: no direct mapping
+                    throw e;
+                }
+                gate.set(memory, powerOn);
+            } catch (RuntimeException e) {
+                guestLog.warn("config write", String.format("config write of %d bytes at 0x%x failed", size,
+                        offset), e);
             }
-            region.write(offset, size, out);
+        }
+
+        private static boolean covers(int offset, int size, int register) {
+            return register >= offset && register < offset + size;
+        }
+
+        private static int byteAt(long value, int offset, int register) {
+            return (int) (value >>> (8 * (register - offset))) & 0xFF;
         }
 
         @Override

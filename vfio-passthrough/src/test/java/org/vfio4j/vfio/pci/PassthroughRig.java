@@ -30,6 +30,7 @@ import org.vfio4j.vfio.testing.FakeRegion;
 import org.vfio4j.vfio.testing.FakeSysfs;
 import org.vfio4j.vfio.testing.FakeVfioDevice;
 import org.vfio4j.vfio.testing.FakeVfioKernel;
+import org.vfio4j.vfio.testing.FaultySyscalls;
 
 /**
  * A real KVM VM (this host's /dev/kvm) with 2 MiB of RAM and a PCI host bridge, and a fake VFIO kernel holding one
@@ -54,6 +55,8 @@ final class PassthroughRig implements AutoCloseable {
     final FakeVfioKernel kernel = new FakeVfioKernel();
     final FakeVfioDevice device = new FakeVfioDevice(BDF);
     final FakeRegion config;
+    /** The seam the device uses: the fake kernel behind a decorator that fails calls when armed. */
+    final FaultySyscalls faults;
     final Vfio vfio;
     final FakeSysfs sysfs;
     final KvmVmm kvm;
@@ -88,7 +91,8 @@ final class PassthroughRig implements AutoCloseable {
         customize.accept(this);
         kernel.addDevice(GROUP, device);
         sysfs = new FakeSysfs(tmp).pciDevice(BDF, GROUP, "vfio-pci");
-        vfio = new Vfio(kernel, sysfs.sysfs());
+        faults = new FaultySyscalls(kernel);
+        vfio = new Vfio(faults, sysfs.sysfs());
         kvm = KvmVmm.create(Syscalls.linux(), KvmVmm.Config.defaults());
         kvm.guestMemory().addRam(0, 2 << 20, "low");
         vmm = new TestVmm(kvm);
@@ -167,6 +171,11 @@ final class PassthroughRig implements AutoCloseable {
         final KvmVmm kvm;
         final List<String> groupEvents = new ArrayList<>();
         final List<String> slotEvents = new ArrayList<>();
+        /** Device-memory slots in KVM now, and the read-only ones among them. */
+        final java.util.concurrent.atomic.AtomicInteger liveSlots = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger readOnlySlots = new java.util.concurrent.atomic.AtomicInteger();
+        /** Guest address to size of every device-memory slot in KVM now. */
+        final java.util.Map<Long, Long> slotRanges = new java.util.concurrent.ConcurrentHashMap<>();
         DeviceEvents events = DeviceEvents.RELEASE_AT_ONCE;
         /** RAM the VMM claims besides KVM's (never backed: for layouts the device must refuse before mapping). */
         final List<RamRegion> extraRam = new ArrayList<>();
@@ -199,10 +208,18 @@ final class PassthroughRig implements AutoCloseable {
                 @Override
                 public DeviceMemorySlot map(long gpa, long size, long host, boolean ro, String name) {
                     DeviceMemorySlot s = real.map(gpa, size, host, ro, name);
+                    liveSlots.incrementAndGet();
+                    slotRanges.put(gpa, size);
+                    if (ro) {
+                        readOnlySlots.incrementAndGet();
+                    }
                     synchronized (slotEvents) {
                         slotEvents.add(String.format("map 0x%x trap %s", gpa, trapCovering(gpa)));
                     }
                     return new DeviceMemorySlot() {
+                        final java.util.concurrent.atomic.AtomicBoolean gone =
+                                new java.util.concurrent.atomic.AtomicBoolean();
+
                         @Override
                         public long guestAddress() {
                             return s.guestAddress();
@@ -232,6 +249,13 @@ final class PassthroughRig implements AutoCloseable {
                         public void close() {
                             long g = s.guestAddress();
                             s.close();
+                            if (gone.compareAndSet(false, true)) {
+                                slotRanges.remove(g);
+                                liveSlots.decrementAndGet();
+                                if (ro) {
+                                    readOnlySlots.decrementAndGet();
+                                }
+                            }
                             synchronized (slotEvents) {
                                 slotEvents.add(String.format("unmap 0x%x trap %s", g, trapCovering(g)));
                             }

@@ -46,6 +46,19 @@ public final class FakeVfioDevice {
     final Map<Integer, Integer> unmaskFds = new HashMap<>();
     int resets;
     int hotResets;
+    /** PM capability offset when the device models memory enable (command bit and power state); -1 when not. */
+    int pmCap = -1;
+    boolean memoryEnabled = true;
+    /** Runs (in the fake kernel, before the zap) when the device's memory goes from enabled to disabled. */
+    public volatile Runnable onMemoryDisabled = () -> { };
+    /**
+     * Config bytes that ignore writes, as read-only registers do in hardware (identity, capability headers and
+     * pointers, sizes). Empty by default: every config byte takes what is written.
+     */
+    public final java.util.BitSet configReadOnly = new java.util.BitSet();
+    /** Sees every config-region write (offset, length) before it lands, in the fake kernel. */
+    public volatile java.util.function.BiConsumer<Integer, Integer> onConfigWrite = (offset, length) -> { };
+    final Map<Integer, Integer> enabledVectors = new HashMap<>();
     int[] lastHotResetGroupIds = new int[0];
 
     /** A device with no regions or IRQs yet; add them before the kernel hands it out. */
@@ -128,6 +141,30 @@ public final class FakeVfioDevice {
     public boolean masked(int index, int vector) {
         boolean[] m = masked.get(index);
         return m != null && vector < m.length && m[vector];
+    }
+
+    /**
+     * Makes the device answer as vfio-pci does when its memory is disabled: with PCI_COMMAND_MEMORY clear or the
+     * PM capability at {@code pmCapOffset} in D3hot, memory-BAR preads and pwrites fail with EIO and the BAR mmaps
+     * are zapped (an access through one faults; a KVM memslot over one makes KVM_RUN fail with EFAULT). They come
+     * back when memory is enabled again. Off by default.
+     */
+    public FakeVfioDevice modelMemoryEnable(int pmCapOffset) {
+        this.pmCap = pmCapOffset;
+        return this;
+    }
+
+    /** Whether memory BARs answer (always true unless {@link #modelMemoryEnable} is on). */
+    public boolean memoryEnabled() {
+        return memoryEnabled;
+    }
+
+    /**
+     * How many vectors of {@code index} the library enabled (host vectors allocated: the highest start + count of a
+     * trigger since the index was last disabled); 0 when disabled.
+     */
+    public int enabledVectors(int index) {
+        return enabledVectors.getOrDefault(index, 0);
     }
 
     /** The unmask (resample) eventfd of {@code index}, or -1. */

@@ -53,6 +53,7 @@ public final class FakeVfioKernel implements Syscalls {
     private boolean migrationCap = true;
     private boolean alignCaps8;
     private int droppedDmaMappings;
+    private int closedFdCalls;
 
     private static final class Group {
         final int id;
@@ -151,6 +152,16 @@ public final class FakeVfioKernel implements Syscalls {
         return fds.size();
     }
 
+    /** Calls that named a fake fd number no longer (or never) open: a library bug (use after close). */
+    public synchronized int closedFdCalls() {
+        return closedFdCalls;
+    }
+
+    private int badFd(int errno) {
+        closedFdCalls++;
+        return -errno;
+    }
+
     /** Fake mmaps not yet unmapped. */
     public int liveMmaps() {
         return mmaps.size();
@@ -218,7 +229,7 @@ public final class FakeVfioKernel implements Syscalls {
     public synchronized int close(int fd) {
         Object h = fds.remove(fd);
         if (h == null) {
-            return fd >= FD_BASE ? -Errno.EBADF : real.close(fd);
+            return fd >= FD_BASE ? badFd(Errno.EBADF) : real.close(fd);
         }
         if (h instanceof Container c) {
             for (Group g : new ArrayList<>(c.groups)) {
@@ -234,6 +245,7 @@ public final class FakeVfioKernel implements Syscalls {
             dh.group().openDevices--;
             FakeVfioDevice d = dh.device();
             d.triggers.clear(); // release disables every IRQ
+            d.enabledVectors.clear();
             d.unmaskFds.clear();
         }
         return 0;
@@ -263,7 +275,7 @@ public final class FakeVfioKernel implements Syscalls {
     private int dispatch(int fd, long request, Pointer p, long value) {
         Object h = fds.get(fd);
         if (h == null) {
-            return fd >= FD_BASE ? -Errno.EBADF : (p != null ? real.ioctl(fd, request, p) : real.ioctl(fd, request,
+            return fd >= FD_BASE ? badFd(Errno.EBADF) : (p != null ? real.ioctl(fd, request, p) : real.ioctl(fd, request,
                     value));
         }
         if (h instanceof Container c) {
@@ -614,7 +626,15 @@ public final class FakeVfioKernel implements Syscalls {
             case VFIO_IRQ_SET_ACTION_TRIGGER: {
                 if (data == VFIO_IRQ_SET_DATA_NONE && count == 0) {
                     d.triggers.remove(index);
+                    d.enabledVectors.remove(index);
                     return 0;
+                }
+                // vfio_msi_set_block: with MSI/MSI-X enabled, a trigger beyond the vectors allocated at enable is
+                // refused (the library must disable and enable again with more).
+                if (data == VFIO_IRQ_SET_DATA_EVENTFD && (index == VFIO_PCI_MSI_IRQ_INDEX
+                        || index == VFIO_PCI_MSIX_IRQ_INDEX) && d.triggers.containsKey(index)
+                        && start + count > d.enabledVectors.getOrDefault(index, 0)) {
+                    return -Errno.EINVAL;
                 }
                 // vfio-pci enables one of INTx, MSI and MSI-X at a time: the others must be disabled first.
                 if (data == VFIO_IRQ_SET_DATA_EVENTFD && index <= VFIO_PCI_MSIX_IRQ_INDEX) {
@@ -626,6 +646,7 @@ public final class FakeVfioKernel implements Syscalls {
                 }
                 int[] t = d.triggers.computeIfAbsent(index, k -> filled(max));
                 if (data == VFIO_IRQ_SET_DATA_EVENTFD) {
+                    d.enabledVectors.merge(index, start + count, Math::max);
                     for (int i = 0; i < count; i++) {
                         t[start + i] = p.getInt(minsz + 4L * i);
                     }
@@ -777,13 +798,69 @@ public final class FakeVfioKernel implements Syscalls {
         if (pos >= r.size) {
             return -Errno.EINVAL;
         }
+        FakeVfioDevice d = h.device();
+        if (!d.memoryEnabled && isMemoryBar(d, r.index)) {
+            return -Errno.EIO; // vfio_pci_core_do_io_rw: memory disabled or D3hot
+        }
         int n = (int) Math.min(count, r.size - pos);
         if (write) {
-            buf.read(0, r.contents, (int) pos, n);
+            if (r.index == VFIO_PCI_CONFIG_REGION_INDEX) {
+                d.onConfigWrite.accept((int) pos, n);
+            }
+            if (r.index == VFIO_PCI_CONFIG_REGION_INDEX && !d.configReadOnly.isEmpty()) {
+                byte[] in = buf.getByteArray(0, n);
+                for (int i = 0; i < n; i++) {
+                    if (!d.configReadOnly.get((int) pos + i)) {
+                        r.contents[(int) pos + i] = in[i];
+                    }
+                }
+            } else {
+                buf.read(0, r.contents, (int) pos, n);
+            }
+            if (r.index == VFIO_PCI_CONFIG_REGION_INDEX && d.pmCap >= 0) {
+                updateMemoryEnable(d);
+            }
         } else {
             buf.write(0, r.contents, (int) pos, n);
         }
         return n;
+    }
+
+    private static boolean isMemoryBar(FakeVfioDevice d, int index) {
+        if (index > VFIO_PCI_BAR5_REGION_INDEX) {
+            return false;
+        }
+        FakeRegion config = d.regions.get(VFIO_PCI_CONFIG_REGION_INDEX);
+        return config == null || (config.contents[0x10 + 4 * index] & 1) == 0;
+    }
+
+    /** Follows the command register's memory bit and the PM state; zaps or restores the BAR mmaps on a change. */
+    private void updateMemoryEnable(FakeVfioDevice d) {
+        byte[] c = d.regions.get(VFIO_PCI_CONFIG_REGION_INDEX).contents;
+        boolean enabled = (c[0x04] & 0x02) != 0 && (c[d.pmCap + 4] & 0x03) != 0x03;
+        if (enabled == d.memoryEnabled) {
+            return;
+        }
+        d.memoryEnabled = enabled;
+        if (!enabled) {
+            d.onMemoryDisabled.run();
+        }
+        for (Map.Entry<Long, Mmap> e : mmaps.entrySet()) {
+            Mmap m = e.getValue();
+            if (!d.regions.containsValue(m.region())) {
+                continue;
+            }
+            long address = e.getKey();
+            long r = real.mmap(address, m.length(), enabled ? Linux.PROT_READ | Linux.PROT_WRITE : Linux.PROT_NONE,
+                    Linux.MAP_FIXED | Linux.MAP_SHARED | Linux.MAP_ANONYMOUS, -1, 0);
+            if (r != address) {
+                throw new IllegalStateException("fake kernel: remapping a BAR mmap failed: " + r);
+            }
+            if (enabled) {
+                m.memory().write(0, m.region().contents, (int) m.offset(),
+                        (int) Math.min(m.length(), m.region().size - m.offset()));
+            }
+        }
     }
 
     @Override
@@ -791,7 +868,10 @@ public final class FakeVfioKernel implements Syscalls {
         if (fds.get(fd) instanceof DeviceHandle) {
             return access(fd, buf, count, offset, false);
         }
-        return fds.containsKey(fd) || fd >= FD_BASE ? -Errno.EINVAL : real.pread(fd, buf, count, offset);
+        if (fd >= FD_BASE && !fds.containsKey(fd)) {
+            return badFd(Errno.EBADF);
+        }
+        return fds.containsKey(fd) ? -Errno.EINVAL : real.pread(fd, buf, count, offset);
     }
 
     @Override
@@ -799,7 +879,10 @@ public final class FakeVfioKernel implements Syscalls {
         if (fds.get(fd) instanceof DeviceHandle) {
             return access(fd, buf, count, offset, true);
         }
-        return fds.containsKey(fd) || fd >= FD_BASE ? -Errno.EINVAL : real.pwrite(fd, buf, count, offset);
+        if (fd >= FD_BASE && !fds.containsKey(fd)) {
+            return badFd(Errno.EBADF);
+        }
+        return fds.containsKey(fd) ? -Errno.EINVAL : real.pwrite(fd, buf, count, offset);
     }
 
     /**
@@ -810,7 +893,7 @@ public final class FakeVfioKernel implements Syscalls {
     public synchronized long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
         Object h = fds.get(fd);
         if (h == null) {
-            return fd >= FD_BASE ? -Errno.EBADF : real.mmap(addr, length, prot, flags, fd, offset);
+            return fd >= FD_BASE ? badFd(Errno.EBADF) : real.mmap(addr, length, prot, flags, fd, offset);
         }
         if (!(h instanceof DeviceHandle dh)) {
             return -Errno.ENODEV;
@@ -833,6 +916,10 @@ public final class FakeVfioKernel implements Syscalls {
         }
         Pointer m = new Pointer(address);
         m.write(0, r.contents, (int) pos, (int) Math.min(length, r.size - pos));
+        if (!dh.device().memoryEnabled) {
+            real.mmap(address, length, Linux.PROT_NONE, Linux.MAP_FIXED | Linux.MAP_SHARED | Linux.MAP_ANONYMOUS, -1,
+                    0); // zapped until memory is enabled
+        }
         mmaps.put(address, new Mmap(m, r, pos, length));
         return address;
     }

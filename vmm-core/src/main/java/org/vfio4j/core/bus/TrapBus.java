@@ -3,7 +3,12 @@ package org.vfio4j.core.bus;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Dispatches trapped guest accesses in an address space (guest-physical MMIO, or port I/O) to the
@@ -16,8 +21,16 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>An access that no range claims gets the hardware answer: all-ones on read, the write dropped. Such accesses are
  * counted in {@link #unclaimedAccesses()}. An access that straddles the end of a range is cut to the part inside it
  * only if it fits entirely; otherwise it is unclaimed.
+ *
+ * <p><b>Grace period.</b> Closing a registration waits until the accesses already inside its handler have returned
+ * (new ones no longer reach it), so an owner can release what its handler uses (a device fd) right after. Called
+ * from inside a trap handler (a guest access that releases a range), close does not wait: the calling vCPU may
+ * hold locks that another vCPU inside the handler is waiting for.
  */
 public final class TrapBus {
+    private static final Logger LOG = LoggerFactory.getLogger(TrapBus.class);
+    /** How long close waits for handlers in flight before it gives up (a handler stuck in the kernel). */
+    private static final long GRACE_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(5);
     private final String name;
     private final Object writeLock = new Object();
     private volatile Entry[] entries = new Entry[0];
@@ -69,21 +82,36 @@ public final class TrapBus {
     /** Reads {@code size} bytes at {@code address}; all-ones when nothing claims the access. */
     public long read(long address, int size) {
         Entry e = find(entries, address, size);
-        if (e == null) {
+        if (e == null || !e.handle.enter()) {
             unclaimed.increment();
             return TrapHandler.allOnes(size);
         }
-        return e.handler.read(address - e.base, size);
+        try {
+            return e.handler.read(address - e.base, size);
+        } finally {
+            e.handle.inFlight.decrementAndGet();
+        }
     }
 
     /** Writes the low {@code size} bytes of {@code value} at {@code address}; dropped when nothing claims it. */
     public void write(long address, int size, long value) {
         Entry e = find(entries, address, size);
-        if (e == null) {
+        if (e == null || !e.handle.enter()) {
             unclaimed.increment();
             return;
         }
-        e.handler.write(address - e.base, size, value);
+        try {
+            e.handler.write(address - e.base, size, value);
+        } finally {
+            e.handle.inFlight.decrementAndGet();
+        }
+    }
+
+    /** True when the calling thread is inside a trap handler of some bus (a vCPU dispatching a guest access). */
+    private static boolean insideDispatch() {
+        return StackWalker.getInstance().walk(frames -> frames.anyMatch(f -> f.getClassName()
+                .equals(TrapBus.class.getName()) && (f.getMethodName().equals("read")
+                        || f.getMethodName().equals("write"))));
     }
 
     private static Entry find(Entry[] table, long address, int size) {
@@ -171,7 +199,19 @@ public final class TrapBus {
     /** The caller's handle on a range; it follows the range through moves and handler swaps. */
     private final class Handle implements Registration {
         private volatile Entry current;
-        private boolean closed;
+        private volatile boolean closed;
+        /** Accesses inside the handler now. */
+        final AtomicInteger inFlight = new AtomicInteger();
+
+        /** Counts an access in; false when the range was released after the lookup found it. */
+        boolean enter() {
+            inFlight.incrementAndGet();
+            if (closed) {
+                inFlight.decrementAndGet();
+                return false;
+            }
+            return true;
+        }
 
         @Override
         public long base() {
@@ -225,6 +265,18 @@ public final class TrapBus {
                 List<Entry> out = new ArrayList<>(Arrays.asList(entries));
                 out.remove(current);
                 entries = out.toArray(new Entry[0]);
+            }
+            if (inFlight.get() == 0 || insideDispatch()) {
+                return;
+            }
+            long deadline = System.nanoTime() + GRACE_LIMIT_NANOS;
+            while (inFlight.get() > 0) {
+                if (System.nanoTime() - deadline > 0) {
+                    LOG.warn("{}: {} released with {} access(es) still inside its handler", name, current.owner,
+                            inFlight.get());
+                    return;
+                }
+                LockSupport.parkNanos(50_000);
             }
         }
 

@@ -151,12 +151,21 @@ public final class KvmVm implements AutoCloseable {
         return vcpu;
     }
 
-    /** KVM_IRQ_LINE: sets the level of {@code gsi} on the in-kernel irqchip. */
+    /**
+     * KVM_IRQ_LINE: sets the level of {@code gsi} on the in-kernel irqchip. Nothing happens once the VM is closed (a
+     * device may outlive its VM; its fd number may already belong to another VM).
+     */
     public void irqLine(int gsi, boolean level) {
+        if (!isOpen()) {
+            return;
+        }
         Memory arg = new Memory(KvmAbi.Sizes.IRQ_LEVEL);
         arg.setInt(0, gsi);
         arg.setInt(4, level ? 1 : 0);
         int r = fd.ioctlRaw(KvmAbi.KVM_IRQ_LINE, arg);
+        if (r < 0 && !isOpen()) {
+            return; // closed meanwhile
+        }
         if (r < 0) {
             throw new SyscallException("ioctl", fd.name(), KvmAbi.KVM_IRQ_LINE.name(), -r,
                     "gsi " + gsi + " level " + (level ? 1 : 0));
@@ -166,15 +175,22 @@ public final class KvmVm implements AutoCloseable {
     /**
      * KVM_SIGNAL_MSI: injects one MSI now.
      *
-     * @return true when delivered, false when the guest blocked it (e.g. its LAPIC is software-disabled)
+     * @return true when delivered, false when the guest blocked it (e.g. its LAPIC is software-disabled) or the VM is
+     *     closed (a device may outlive its VM; nothing is sent then)
      */
     public boolean signalMsi(long address, int data) {
+        if (!isOpen()) {
+            return false;
+        }
         Memory arg = new Memory(KvmAbi.Sizes.MSI);
         arg.clear();
         arg.setInt(KvmAbi.Msi.ADDRESS_LO, (int) address);
         arg.setInt(KvmAbi.Msi.ADDRESS_HI, (int) (address >>> 32));
         arg.setInt(KvmAbi.Msi.DATA, data);
         int r = fd.ioctlRaw(KvmAbi.KVM_SIGNAL_MSI, arg);
+        if (r < 0 && !isOpen()) {
+            return false; // closed meanwhile
+        }
         if (r < 0) {
             throw new SyscallException("ioctl", fd.name(), KvmAbi.KVM_SIGNAL_MSI.name(), -r,
                     String.format("address 0x%x data 0x%x", address, data));

@@ -52,7 +52,8 @@ public final class KvmVmm implements Vmm, AutoCloseable {
     private KvmVfioDevice vfioDevice;
     /** Groups registered with the KVM-VFIO device and not yet removed, by fd. */
     private final Map<Integer, String> vfioGroups = new TreeMap<>();
-    private volatile DeviceEvents deviceEvents = DeviceEvents.RELEASE_AT_ONCE;
+    private volatile DeviceEvents deviceEvents = DeviceEvents.stopOnError(this::stopGuest);
+    private volatile String stopReason;
 
     private KvmVmm(Kvm kvm, KvmVm vm, boolean irqchip) {
         this.kvm = kvm;
@@ -224,7 +225,35 @@ public final class KvmVmm implements Vmm, AutoCloseable {
         return deviceEvents;
     }
 
-    /** Sets where devices report unplug requests and errors (default: release at once, ignore errors). */
+    /**
+     * Stops every vCPU thread, on a thread of its own (the caller may be an event loop a vCPU waits for). The VM
+     * stays open; {@link #stopReason()} tells why it stopped.
+     */
+    @Override
+    public synchronized void stopGuest(String reason) {
+        if (stopReason != null) {
+            return; // stopped already (a device may signal its error many times)
+        }
+        stopReason = reason;
+        LOG.error("stopping the guest: {}", reason);
+        Thread t = new Thread(() -> {
+            for (VcpuThread v : threads) {
+                v.stop();
+            }
+        }, "vfio4j-stop-guest");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Why {@link #stopGuest} stopped the guest, or null while it was never asked to. */
+    public String stopReason() {
+        return stopReason;
+    }
+
+    /**
+     * Sets where devices report unplug requests and errors (default: release at once, and stop the guest on an
+     * uncorrectable error; {@link DeviceEvents#RELEASE_AT_ONCE} keeps it running).
+     */
     public void setDeviceEvents(DeviceEvents events) {
         this.deviceEvents = java.util.Objects.requireNonNull(events, "events");
     }

@@ -42,7 +42,7 @@ public final class EventFd implements AutoCloseable {
     public void signal(long value) {
         Pointer buf = SCRATCH.get();
         buf.setLong(0, value);
-        long r = fd.syscalls().write(fd.fd(), buf, 8);
+        long r = fd.writeRaw(buf, 8);
         if (r != 8) {
             throw new SyscallException("write", fd.name(), null, r < 0 ? (int) -r : Errno.EIO);
         }
@@ -57,7 +57,7 @@ public final class EventFd implements AutoCloseable {
      */
     public long drain() {
         Pointer buf = SCRATCH.get();
-        long r = fd.syscalls().read(fd.fd(), buf, 8);
+        long r = fd.readRaw(buf, 8);
         if (r == -Errno.EAGAIN) {
             return 0;
         }

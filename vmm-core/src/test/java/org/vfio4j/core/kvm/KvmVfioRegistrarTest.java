@@ -34,13 +34,15 @@ class KvmVfioRegistrarTest {
     }
 
     @Test
-    void deviceEventsDefaultToReleaseAndCanBeReplaced() {
+    void deviceEventsDefaultToReleaseAndStopOnErrorAndCanBeReplaced() {
         assumeTrue(Kvm.available(), "/dev/kvm not available");
         try (KvmVmm vmm = KvmVmm.create(Syscalls.linux(), KvmVmm.Config.defaults())) {
-            assertSame(DeviceEvents.RELEASE_AT_ONCE, vmm.deviceEvents());
             boolean[] released = new boolean[1];
             vmm.deviceEvents().unplugRequested("dev", () -> released[0] = true);
             assertTrue(released[0], "the default releases at once");
+            assertNull(vmm.stopReason());
+            vmm.deviceEvents().deviceError("dev", "AER");
+            assertEquals("dev: AER", vmm.stopReason(), "the default stops the guest on an uncorrectable error");
             DeviceEvents mine = new DeviceEvents() {
                 @Override
                 public void unplugRequested(String device, Runnable release) {
