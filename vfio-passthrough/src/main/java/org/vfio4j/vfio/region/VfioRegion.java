@@ -1,6 +1,9 @@
 package org.vfio4j.vfio.region;
 
 import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import org.vfio4j.core.sys.Errno;
@@ -14,8 +17,15 @@ import org.vfio4j.vfio.errors.VfioException;
  * Access to one region of a VFIO device: pread/pwrite on the device fd at the region's offset, at any size and
  * offset the region allows, and mmap of the whole region or of its sparse areas. It doesn't own the device fd; the
  * mappings it creates are owned by the caller.
+ *
+ * <p>The scalar accessors ({@link #read(long, int)}, {@link #write(long, int, long)}) are the trapped-access path
+ * (config space, I/O BARs, trapped MMIO): they go through an 8-byte native buffer owned by the calling thread and a
+ * pread/pwrite with primitive arguments, so in steady state a trapped access allocates nothing.
  */
 public final class VfioRegion {
+    /** One 8-byte native buffer per thread for the scalar accessors; a vCPU thread keeps its own for its life. */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     private final FileDescriptor device;
     private final RegionInfo info;
 
@@ -89,23 +99,38 @@ public final class VfioRegion {
      */
     public long read(long offset, int size) {
         checkSize(size);
-        byte[] b = new byte[size];
-        read(offset, b, 0, size);
-        long v = 0;
-        for (int i = size - 1; i >= 0; i--) {
-            v = (v << 8) | (b[i] & 0xff);
+        check(offset, size, false);
+        Scratch s = SCRATCH.get();
+        s.view.putLong(0, 0);
+        long r = device.syscalls().pread(device.fd(), s.address, size, info.offset() + offset);
+        if (r != size) {
+            throw new SyscallException("pread", device.name(), null, r < 0 ? (int) -r : Errno.EIO,
+                    where(offset, size) + (r >= 0 ? ", short read " + r : ""));
         }
-        return v;
+        return s.view.getLong(0);
     }
 
     /** Writes the low {@code size} bytes (1, 2, 4 or 8) of {@code value}, little-endian, in one pwrite. */
     public void write(long offset, int size, long value) {
         checkSize(size);
-        byte[] b = new byte[size];
-        for (int i = 0; i < size; i++) {
-            b[i] = (byte) (value >>> (8 * i));
+        check(offset, size, true);
+        Scratch s = SCRATCH.get();
+        s.view.putLong(0, value);
+        long r = device.syscalls().pwrite(device.fd(), s.address, size, info.offset() + offset);
+        if (r != size) {
+            throw new SyscallException("pwrite", device.name(), null, r < 0 ? (int) -r : Errno.EIO,
+                    where(offset, size) + (r >= 0 ? ", short write " + r : ""));
         }
-        write(offset, b, 0, size);
+    }
+
+    /**
+     * A thread's native buffer: little-endian, so the low {@code size} bytes of a long are the first {@code size}
+     * bytes, which is what a pread/pwrite of {@code size} bytes moves (x86-64 is little-endian, as PCI is).
+     */
+    private static final class Scratch {
+        final Memory memory = new Memory(8);
+        final long address = Pointer.nativeValue(memory);
+        final ByteBuffer view = memory.getByteBuffer(0, 8).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private static void checkSize(int size) {
