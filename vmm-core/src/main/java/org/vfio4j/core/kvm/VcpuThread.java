@@ -135,6 +135,10 @@ public final class VcpuThread implements AutoCloseable {
             }
             int reason = run.getInt(KvmAbi.Run.EXIT_REASON);
             count(reason);
+            CoalescedIo coalesced = vcpu.vm().coalescedIoIfUsed();
+            if (coalesced != null) {
+                coalesced.drain(run, pio, mmio); // writes queued by KVM happened before this exit
+            }
             switch (reason) {
                 case KvmAbi.Exit.IO -> handleIo(run);
                 case KvmAbi.Exit.MMIO -> handleMmio(run);
