@@ -5,8 +5,8 @@
 # "<op>.cycles" = TSC cycles per operation (total / N) and "<op>.cycles.n" = N. The KVM exits a VMM stamps on the two
 # lines are the exits of the N operations plus the debugcon writes of the "<op>.cycles" line itself (one port-I/O
 # exit per character: the reader subtracts them). Every operation but the mapped reads is also timed one by one
-# (rdtsc before and after each, into a histogram of 8 buckets per power of two): "<op>.p50", "<op>.p99" (the lower
-# bound of the bucket holding that percentile, so within 12.5 % below it) and "<op>.max", so that a pause of the VMM
+# (rdtsc before and after each, into a histogram of 64 buckets per power of two): "<op>.p50", "<op>.p99" (the lower
+# bound of the bucket holding that percentile, so within 1.6 % below it) and "<op>.max", so that a pause of the VMM
 # (a GC, a safepoint, a preempted thread) shows even when the mean hides it. The per-operation rdtsc pair and the
 # histogram update are inside the timed stretch, the same few dozen cycles for every VMM.
 #   mapped   edu BAR0 id register reads (mapped: no exit expected)
@@ -41,7 +41,8 @@
 .set TSC_HI, VARS + 0x9c
 .set OP_T0, VARS + 0xa0
 .set HIST_MAX, VARS + 0xa4
-.set HIST, 0x3000                   # 256 dwords: the per-operation histogram
+.set HIST, 0x3000                   # 2048 dwords (up to 0x5000): the per-operation histogram
+.set HIST_BUCKETS, 2048
 .set E1K_IO_BAR, 2
 .set E1K_STATUS, 0x08
 
@@ -269,7 +270,7 @@ hist_reset:
     push %ecx
     push %edi
     mov $HIST, %edi
-    mov $256, %ecx
+    mov $HIST_BUCKETS, %ecx
     xor %eax, %eax
     rep stosl
     movl $0, HIST_MAX
@@ -288,8 +289,9 @@ op_start:
     pop %eax
     ret
 
-# hist_add: counts the cycles since op_start in the histogram: values below 8 in buckets 0-7, then 8 buckets per
-# power of two (bucket = 8 * (msb - 3) + the value's top four bits). Keeps the maximum. Preserves every register.
+# hist_add: counts the cycles since op_start in the histogram: values below 64 in buckets 0-63, then 64 buckets per
+# power of two (value v with its highest bit at p: bucket 64 * (p - 6) + (v >> (p - 6))). Keeps the maximum.
+# Preserves every register.
 hist_add:
     push %eax
     push %ecx
@@ -299,14 +301,15 @@ hist_add:
     cmp HIST_MAX, %eax
     jbe 1f
     mov %eax, HIST_MAX
-1:  cmp $8, %eax
+1:  cmp $64, %eax
     jae 2f
     mov %eax, %ecx
     jmp 3f
 2:  bsr %eax, %ecx
-    sub $3, %ecx
+    sub $6, %ecx
     shr %cl, %eax
-    lea (%eax,%ecx,8), %ecx
+    shl $6, %ecx
+    add %eax, %ecx
 3:  incl HIST(,%ecx,4)
     pop %edx
     pop %ecx
@@ -324,15 +327,15 @@ hist_pct:
     cmp %eax, %edx
     jae 2f
     inc %ecx
-    cmp $256, %ecx
+    cmp $HIST_BUCKETS, %ecx
     jb 1b
     dec %ecx
-2:  cmp $8, %ecx
+2:  cmp $64, %ecx
     jb 3f
     mov %ecx, %eax
-    and $7, %eax
-    or $8, %eax
-    shr $3, %ecx
+    and $63, %eax
+    or $64, %eax
+    shr $6, %ecx
     dec %ecx
     shl %cl, %eax
     jmp 4f
