@@ -12,6 +12,9 @@ import org.vfio4j.core.sys.Linux;
 import org.vfio4j.core.sys.MemoryMapping;
 import org.vfio4j.core.sys.SyscallException;
 import org.vfio4j.vfio.errors.VfioException;
+import org.vfio4j.vfio.uapi.VfioConstants;
+import org.vfio4j.vfio.uapi.VfioIoctls;
+import org.vfio4j.vfio.uapi.VfioLayouts;
 
 /**
  * Access to one region of a VFIO device: pread/pwrite on the device fd at the region's offset, at any size and
@@ -120,6 +123,52 @@ public final class VfioRegion {
         if (r != size) {
             throw new SyscallException("pwrite", device.name(), null, r < 0 ? (int) -r : Errno.EIO,
                     where(offset, size) + (r >= 0 ? ", short write " + r : ""));
+        }
+    }
+
+    /**
+     * {@code VFIO_DEVICE_IOEVENTFD}: whenever {@code trigger} is signalled, the kernel writes the low {@code size}
+     * bytes (1, 2, 4 or 8) of {@code data} at {@code offset} of this region, without the VMM. Paired with a KVM
+     * ioeventfd on the same eventfd with a datamatch ({@code KvmVm.ioeventfd}), a guest write of that value to the
+     * trapped register never leaves the kernel: the way to keep a write-only register with a fixed value pattern (a
+     * doorbell, a GPU quirk's window) off the exit path. vfio-pci takes BAR regions only, not the MSI-X table.
+     *
+     * @return the registration; closing it de-assigns (the eventfd stays open and owned by the caller)
+     * @throws SyscallException naming the region and offset when the kernel refuses (EINVAL for a region or width it
+     *     does not support, ENOTTY on kernels before 4.17)
+     */
+    public AutoCloseable ioeventfd(long offset, int size, long data, org.vfio4j.core.sys.EventFd trigger) {
+        checkSize(size);
+        check(offset, size, true);
+        int width = switch (size) {
+            case 1 -> VfioConstants.VFIO_DEVICE_IOEVENTFD_8;
+            case 2 -> VfioConstants.VFIO_DEVICE_IOEVENTFD_16;
+            case 4 -> VfioConstants.VFIO_DEVICE_IOEVENTFD_32;
+            default -> VfioConstants.VFIO_DEVICE_IOEVENTFD_64;
+        };
+        long value = size == 8 ? data : data & ((1L << (8 * size)) - 1);
+        deviceIoEventFd(width, offset, value, trigger.fd());
+        java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+        return () -> {
+            if (closed.compareAndSet(false, true) && !device.isClosed()) {
+                deviceIoEventFd(width, offset, value, -1);
+            }
+        };
+    }
+
+    private void deviceIoEventFd(int width, long offset, long data, int fd) {
+        Memory arg = new Memory(VfioLayouts.DeviceIoEventFd.SIZE);
+        arg.clear();
+        arg.setInt(VfioLayouts.DeviceIoEventFd.ARGSZ, VfioLayouts.DeviceIoEventFd.SIZE);
+        arg.setInt(VfioLayouts.DeviceIoEventFd.FLAGS, width);
+        arg.setLong(VfioLayouts.DeviceIoEventFd.OFFSET, info.offset() + offset);
+        arg.setLong(VfioLayouts.DeviceIoEventFd.DATA, data);
+        arg.setInt(VfioLayouts.DeviceIoEventFd.FD, fd);
+        int r = device.ioctlRaw(VfioIoctls.VFIO_DEVICE_IOEVENTFD, arg);
+        if (r < 0) {
+            throw new SyscallException("ioctl", device.name(), VfioIoctls.VFIO_DEVICE_IOEVENTFD.name(), -r,
+                    where(offset, 1 << Integer.numberOfTrailingZeros(width))
+                            + String.format(" data 0x%x %s", data, fd < 0 ? "(de-assign)" : "eventfd " + fd));
         }
     }
 
