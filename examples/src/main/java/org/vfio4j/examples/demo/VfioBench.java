@@ -260,8 +260,8 @@ public final class VfioBench implements Callable<Integer> {
             try {
                 for (String name : names) {
                     try (KvmTrace t = KvmTrace.start()) {
-                        runners.get(name).run();
-                        KvmTrace.Result r = t.stop();
+                        Run traced = runners.get(name).run();
+                        KvmTrace.Result r = t.stop(traced.guest().text());
                         traces.put(name, r);
                         if (r.lost()) {
                             traceNote = "the trace buffer overflowed: traced counts are lower bounds";
