@@ -224,6 +224,26 @@ class VfioDeviceTest {
     }
 
     @Test
+    void ioeventfdIsAssignedAtTheRegionOffsetWithItsWidthAndDeassignedOnClose() throws Exception {
+        VfioRegion bar0 = stack.device().region(VFIO_PCI_BAR0_REGION_INDEX);
+        long base = (long) VFIO_PCI_BAR0_REGION_INDEX << 40;
+        try (org.vfio4j.core.sys.EventFd doorbell = org.vfio4j.core.sys.EventFd.create(rig.kernel, "doorbell")) {
+            AutoCloseable reg = bar0.ioeventfd(0x1000, 4, 0x1_0000_00ffL, doorbell);
+            assertEquals(java.util.Map.of(String.format("%s offset 0x%x width 4 data 0xff", FakeRig.NIC,
+                    base + 0x1000), doorbell.fd()), rig.kernel.ioeventfds(), "the data cut to the width");
+            reg.close();
+            reg.close();
+            assertTrue(rig.kernel.ioeventfds().isEmpty(), "closing de-assigns, once");
+            SyscallException e = assertThrows(SyscallException.class, () -> bar0.ioeventfd(0x1002, 4, 1, doorbell));
+            assertEquals(Errno.EINVAL, e.errno(), "a misaligned write is refused by the kernel");
+            assertEquals("VFIO_DEVICE_IOEVENTFD", e.request());
+            VfioRegion cfg = stack.device().region(VFIO_PCI_CONFIG_REGION_INDEX);
+            assertThrows(SyscallException.class, () -> cfg.ioeventfd(0x10, 2, 1, doorbell), "BARs only");
+            assertThrows(VfioException.class, () -> bar0.ioeventfd(0x10000, 4, 1, doorbell), "outside the region");
+        }
+    }
+
+    @Test
     void eioOnRegionAccessNamesDeviceRegionAndErrno() {
         rig.nic.region(VFIO_PCI_CONFIG_REGION_INDEX).failAccesses(Errno.EIO);
         VfioRegion cfg = stack.device().region(VFIO_PCI_CONFIG_REGION_INDEX);

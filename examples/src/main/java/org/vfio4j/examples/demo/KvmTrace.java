@@ -18,7 +18,9 @@ import org.vfio4j.refvmm.flat.GuestOutput;
  * {@code kvm:kvm_userspace_exit} (exits that return to the VMM process, what vfio4j's own counters count) and
  * {@code kvm:kvm_pio}, from which the guest's debugcon text (port 0x402) is rebuilt so that each result line gets
  * the counts at the moment it was written, as {@link GuestOutput} does inside vfio4j. Needs root and tracefs (mounted
- * here if absent). Only one VM should run while tracing.
+ * here if absent). The trace records each event's process (tracefs option {@code record-tgid}), and {@link #stop(String)}
+ * keeps the process whose debugcon text is the traced run's: other VMs on the machine (other users' KVM guests) do
+ * not count.
  */
 final class KvmTrace implements AutoCloseable {
     /** Result-stamp key: every KVM exit. */
@@ -29,6 +31,8 @@ final class KvmTrace implements AutoCloseable {
     private static final List<String> EVENTS = List.of("kvm/kvm_exit", "kvm/kvm_userspace_exit", "kvm/kvm_pio");
     private static final Pattern PIO = Pattern.compile("pio_write at 0x402 size 1 count 1 val 0x([0-9a-f]+)");
     private static final Pattern ENTRIES = Pattern.compile("entries-in-buffer/entries-written: (\\d+)/(\\d+)");
+    /** The process id tracefs prints after the task with {@code record-tgid}: {@code task-pid (tgid) [cpu]}. */
+    private static final Pattern TGID = Pattern.compile("^\\s*.+?-\\d+\\s+\\(\\s*(\\d+|-+)\\)\\s+\\[");
 
     private boolean on;
 
@@ -41,6 +45,11 @@ final class KvmTrace implements AutoCloseable {
         write("tracing_on", "0");
         write("buffer_size_kb", "65536");
         write("trace", "");
+        try {
+            write("options/record-tgid", "1");
+        } catch (UncheckedIOException ignored) {
+            // an old kernel: events are not told apart by process
+        }
         for (String e : EVENTS) {
             write("events/" + e + "/enable", "1");
         }
@@ -49,13 +58,26 @@ final class KvmTrace implements AutoCloseable {
         return t;
     }
 
-    /** Stops tracing and parses what was recorded. */
-    Result stop() {
+    /**
+     * Stops tracing and parses what was recorded, keeping the events of the process whose rebuilt debugcon text is
+     * {@code expectedText} (the traced VMM's; if none matches exactly, the one that wrote the most debugcon text).
+     */
+    Result stop(String expectedText) {
         write("tracing_on", "0");
         on = false;
         try {
             String text = Files.readString(TRACING.resolve("trace"), StandardCharsets.US_ASCII);
-            return parse(text);
+            Map<String, Result> byProcess = parseByProcess(text);
+            Result best = null;
+            for (Result r : byProcess.values()) {
+                if (r.output().text().equals(expectedText)) {
+                    return r;
+                }
+                if (best == null || r.output().text().length() > best.output().text().length()) {
+                    best = r;
+                }
+            }
+            return best != null ? best : parse(text);
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + TRACING.resolve("trace"), e);
         } finally {
@@ -72,7 +94,24 @@ final class KvmTrace implements AutoCloseable {
     record Result(GuestOutput output, boolean lost) {
     }
 
-    /** Parses trace text (tracefs {@code trace} format). */
+    /** Parses trace text per process ({@code record-tgid}); lines without a process id go under "-". */
+    static Map<String, Result> parseByProcess(String text) {
+        Map<String, StringBuilder> lines = new java.util.LinkedHashMap<>();
+        StringBuilder header = new StringBuilder();
+        for (String line : text.split("\n")) {
+            if (line.startsWith("#")) {
+                header.append(line).append('\n');
+                continue;
+            }
+            Matcher m = TGID.matcher(line);
+            lines.computeIfAbsent(m.find() ? m.group(1) : "-", k -> new StringBuilder()).append(line).append('\n');
+        }
+        Map<String, Result> out = new java.util.LinkedHashMap<>();
+        lines.forEach((tgid, body) -> out.put(tgid, parse(header + body.toString())));
+        return out;
+    }
+
+    /** Parses trace text (tracefs {@code trace} format), every process together. */
     static Result parse(String text) {
         long[] all = {0};
         long[] user = {0};
@@ -101,6 +140,11 @@ final class KvmTrace implements AutoCloseable {
     }
 
     private void disable() {
+        try {
+            write("options/record-tgid", "0");
+        } catch (UncheckedIOException ignored) {
+            // best effort
+        }
         for (String e : EVENTS) {
             try {
                 write("events/" + e + "/enable", "0");

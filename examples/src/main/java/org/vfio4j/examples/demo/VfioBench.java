@@ -10,8 +10,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
+import java.util.function.ToLongFunction;
 import org.vfio4j.refvmm.flat.GuestImage;
 import org.vfio4j.refvmm.flat.GuestMachine;
 import org.vfio4j.refvmm.flat.GuestOutput;
@@ -24,10 +26,14 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code vfio4j-bench}: runs the {@code bench} guest program (one 64 KiB image, the guest's BIOS) under vfio4j's
- * {@link GuestMachine} and under QEMU ({@code -accel kvm -bios bench.bin -device vfio-pci,host=...}) on the same host
- * devices, alternately, and prints the time per operation of each passthrough path (TSC cycles measured by the guest),
- * the vfio4j/QEMU ratio and the KVM exits per operation. Exits come from vfio4j's own counters (exits to the VMM)
- * and, for both VMMs alike, from a separate traced run ({@link KvmTrace}: every exit, and exits to the VMM process).
+ * {@link GuestMachine}, under QEMU ({@code -accel kvm -bios bench.bin -device vfio-pci,host=...}) on the same host
+ * devices, and under the floor ({@link FloorVmm}: a C VMM that only answers the exits, for the host bridge's config
+ * reads), back to back in each round (the order rotating from round to round), and prints the time per operation of
+ * each path (TSC cycles measured by the guest: the mean over N operations and the per-operation p50/p99/max), the
+ * per-round ratios between the VMMs (median and range over the rounds: paired, not a ratio of medians), the KVM exits
+ * per operation, the JVM's collections and JIT time during each vfio4j run, and the versions and load of the machine.
+ * Exits come from vfio4j's own counters (exits to the VMM) and, for every VMM alike, from a separate traced run
+ * ({@link KvmTrace}: every exit, and exits to the VMM process).
  *
  * <p>Exit codes: 0 every run completed (whatever the ratios); 1 a run failed; 2 usage error (no device found).
  */
@@ -41,7 +47,8 @@ public final class VfioBench implements Callable<Integer> {
 
     static {
         OPS.put("mapped", "(a) edu BAR0 id read, directly mapped");
-        OPS.put("config", "(b) config read through CF8/CFC (trapped)");
+        OPS.put("confighb", "(b0) host bridge config read through CF8/CFC (trapped, emulated by every VMM)");
+        OPS.put("config", "(b) edu config read through CF8/CFC (trapped)");
         OPS.put("msix", "(c) nvme MSI-X table write (trapped)");
         OPS.put("ioport", "(d) e1000e I/O BAR IODATA read (trapped)");
         OPS.put("msi", "(e) edu MSI round trip (raise -> handler)");
@@ -63,16 +70,23 @@ public final class VfioBench implements Callable<Integer> {
     @Option(names = "--e1000e", description = "host BDF of the e1000e device (default: the first 8086:10d3 bound to "
             + "vfio-pci, as in the testbed)")
     String e1000e;
-    @Option(names = "--rounds", description = "timed runs of each VMM, alternating (default ${DEFAULT-VALUE})")
-    int rounds = 5;
+    @Option(names = "--rounds", description = "timed rounds; each runs every VMM once, back to back "
+            + "(default ${DEFAULT-VALUE})")
+    int rounds = 10;
     @Option(names = "--warmup", description = "untimed runs of each VMM first, so that vfio4j's JIT has compiled "
             + "its exit path as in a VMM that has been running for a while (default ${DEFAULT-VALUE})")
     int warmup = 3;
     @Option(names = "--ops", description = "operations per trapped measurement (mapped reads: 10x, MSI round "
             + "trips: 1/4) (default ${DEFAULT-VALUE})")
     int ops = 2000;
-    @Option(names = "--no-trace", description = "skip the traced runs that count exits for both VMMs")
+    @Option(names = "--no-trace", description = "skip the traced runs that count exits for every VMM")
     boolean noTrace;
+    @Option(names = "--no-floor", description = "do not build and run the C floor VMM")
+    boolean noFloor;
+    @Option(names = "--cf8-exits", negatable = true, description = "also run vfio4j and the floor with 0xcf8 writes "
+            + "exiting (two exits per CF8/CFC access, no coalescing), for comparing like with like against a VMM "
+            + "that does not coalesce them (default: on with --without-devices)")
+    Boolean cf8Exits;
     @Option(names = "--without-devices", description = "run with no device (on a host without VFIO devices): only "
             + "the config reads are timed, on the host bridge at 00:00.0, which both VMMs emulate")
     boolean withoutDevices;
@@ -86,19 +100,60 @@ public final class VfioBench implements Callable<Integer> {
         this.out = out;
     }
 
-    /** One run of one VMM. */
-    record Run(String vmm, GuestMachine.GuestRun guest, Duration attach, Duration toFirstOutput) {
+    /** The VMMs, by the name the tables use. */
+    static final String VFIO4J = "vfio4j";
+    static final String QEMU = "QEMU";
+    static final String FLOOR = "floor";
+    static final String VFIO4J_CF8 = "vfio4j, 0xcf8 exits";
+    static final String FLOOR_CF8 = "floor, 0xcf8 exits";
+    /** The per-round ratios reported, numerator and denominator (each when both VMMs ran). */
+    static final List<String[]> PAIRS = List.of(new String[] {VFIO4J, QEMU}, new String[] {VFIO4J, FLOOR},
+            new String[] {QEMU, FLOOR}, new String[] {QEMU, FLOOR_CF8}, new String[] {VFIO4J_CF8, QEMU},
+            new String[] {VFIO4J_CF8, FLOOR_CF8});
+
+    /**
+     * One run of one VMM.
+     *
+     * @param attach vfio4j's attach time of all devices (null for the other VMMs)
+     * @param toFirstOutput from the start to the guest's first debugcon byte (null when not measured)
+     * @param jvm the JVM's collections and JIT time during a vfio4j run (null for the other VMMs)
+     */
+    record Run(String vmm, GuestMachine.GuestRun guest, Duration attach, Duration toFirstOutput,
+            BenchEnvironment.JvmCounters jvm) {
         long cycles(String op) {
             return guest.result(op + ".cycles").value();
         }
 
-        long n(String op) {
-            return guest.result(op + ".cycles.n").value();
+        long p50(String op) {
+            return guest.result(op + ".p50").value();
+        }
+
+        long p99(String op) {
+            return guest.result(op + ".p99").value();
+        }
+
+        long max(String op) {
+            return guest.result(op + ".max").value();
+        }
+
+        /** The mean cycles of the fastest 90 % of the operations. */
+        long t90(String op) {
+            return guest.result(op + ".t90").value();
         }
 
         boolean has(String op) {
             return guest.results().stream().anyMatch(r -> r.key().equals(op + ".cycles"));
         }
+
+        boolean hasPercentiles(String op) {
+            return guest.results().stream().anyMatch(r -> r.key().equals(op + ".p50"));
+        }
+    }
+
+    /** Runs one VMM once. */
+    @FunctionalInterface
+    interface Runner {
+        Run run() throws InterruptedException;
     }
 
     @Override
@@ -120,73 +175,301 @@ public final class VfioBench implements Callable<Integer> {
             out.flush();
             return 2;
         }
+        boolean variants = cf8Exits != null ? cf8Exits : withoutDevices;
         byte[] image = GuestImage.build("bench", Map.of("N_MAPPED", 10L * ops, "N_CONFIG", (long) ops,
                 "N_MSIX", (long) ops, "N_IOPORT", (long) ops, "N_MSI", (long) ops / 4));
+        FloorVmm floor = null;
+        String floorNote = "";
+        if (!noFloor) {
+            try {
+                floor = FloorVmm.build();
+            } catch (RuntimeException e) {
+                floorNote = "no floor: " + e.getMessage();
+            }
+        }
+        try {
+            return measure(devices, image, floor, floorNote, variants);
+        } finally {
+            if (floor != null) {
+                floor.close();
+            }
+        }
+    }
+
+    private int measure(Map<String, String> devices, byte[] image, FloorVmm floor, String floorNote,
+            boolean variants) throws Exception {
+        List<String> environment = new ArrayList<>(BenchEnvironment.describe(floor == null ? null : floor.compiler()));
+        String loadBefore = BenchEnvironment.loadAverage();
         out.println("vfio4j-bench: devices " + devices + ", " + warmup + " warm-up and " + rounds
                 + " timed rounds, " + ops + " operations per trapped measurement, guest RAM " + RAM_MIB + " MiB");
-        out.flush();
-        for (int i = 0; i < warmup; i++) {
-            Run a = vfio4j(image, devices);
-            Run b = qemu(image, devices);
-            out.println("  warm-up " + (i + 1) + ": vfio4j " + a.guest().ending() + ", QEMU "
-                    + firstWords(b.guest().ending()));
-            out.flush();
+        environment.forEach(l -> out.println("  " + l));
+        out.println("  load average at start: " + loadBefore);
+        if (!floorNote.isEmpty()) {
+            out.println("  " + floorNote);
         }
-        List<Run> ours = new ArrayList<>();
-        List<Run> theirs = new ArrayList<>();
-        for (int i = 0; i < rounds; i++) {
-            ours.add(vfio4j(image, devices));
-            theirs.add(qemu(image, devices));
-            Run a = ours.get(i);
-            Run b = theirs.get(i);
-            if (!a.guest().succeeded() || !b.guest().succeeded()) {
-                out.println("a run failed:\n" + a.guest() + "\n" + b.guest());
-                out.flush();
-                return 1;
+        out.flush();
+        boolean[] coalesced = {false};
+        Map<String, Runner> runners = new LinkedHashMap<>();
+        runners.put(VFIO4J, () -> {
+            Run r = vfio4j(image, devices, true);
+            coalesced[0] = coalescedLast; // the floor then does as vfio4j does
+            return r;
+        });
+        runners.put(QEMU, () -> qemu(image, devices));
+        if (floor != null) {
+            runners.put(FLOOR, () -> floor.run(FLOOR, image, RAM_MIB, coalesced[0], LIMIT));
+        }
+        if (variants) {
+            runners.put(VFIO4J_CF8, () -> vfio4j(image, devices, false));
+            if (floor != null) {
+                runners.put(FLOOR_CF8, () -> floor.run(FLOOR_CF8, image, RAM_MIB, false, LIMIT));
             }
-            StringBuilder line = new StringBuilder("  round " + (i + 1) + " cycles/op vfio4j/QEMU:");
-            for (String op : OPS.keySet()) {
-                if (a.has(op) && b.has(op)) {
-                    line.append(' ').append(op).append(' ').append(a.cycles(op)).append('/').append(b.cycles(op));
-                }
+        }
+        List<String> names = new ArrayList<>(runners.keySet());
+        for (int i = 0; i < warmup; i++) {
+            StringBuilder line = new StringBuilder("  warm-up " + (i + 1) + ":");
+            for (String name : names) {
+                Run r = runners.get(name).run();
+                line.append(' ').append(name).append(' ').append(firstWords(r.guest().ending())).append(';');
             }
             out.println(line);
             out.flush();
         }
-        KvmTrace.Result ourTrace = null;
-        KvmTrace.Result theirTrace = null;
+        List<Map<String, Run>> timed = new ArrayList<>();
+        for (int i = 0; i < rounds; i++) {
+            List<String> order = new ArrayList<>(names);
+            java.util.Collections.rotate(order, -(i % order.size()));
+            Map<String, Run> round = new LinkedHashMap<>();
+            for (String name : order) {
+                round.put(name, runners.get(name).run());
+            }
+            for (Run r : round.values()) {
+                if (!r.guest().succeeded()) {
+                    out.println("a run failed:\n" + r.vmm() + ": " + r.guest());
+                    out.flush();
+                    return 1;
+                }
+            }
+            timed.add(round);
+            out.println(roundLine(i + 1, order, round));
+            out.flush();
+        }
+        Map<String, KvmTrace.Result> traces = new LinkedHashMap<>();
         String traceNote = "";
         if (!noTrace) {
             try {
-                try (KvmTrace t = KvmTrace.start()) {
-                    vfio4j(image, devices);
-                    ourTrace = t.stop();
-                }
-                try (KvmTrace t = KvmTrace.start()) {
-                    qemu(image, devices);
-                    theirTrace = t.stop();
-                }
-                if (ourTrace.lost() || theirTrace.lost()) {
-                    traceNote = "the trace buffer overflowed: traced counts are lower bounds";
+                for (String name : names) {
+                    try (KvmTrace t = KvmTrace.start()) {
+                        Run traced = runners.get(name).run();
+                        KvmTrace.Result r = t.stop(traced.guest().text());
+                        traces.put(name, r);
+                        if (r.lost()) {
+                            traceNote = "the trace buffer overflowed: traced counts are lower bounds";
+                        }
+                    }
                 }
             } catch (RuntimeException e) {
                 traceNote = "no traced runs: " + e.getMessage();
-                ourTrace = null;
-                theirTrace = null;
+                traces.clear();
             }
         }
-        String table = table(ours, theirs, ourTrace, theirTrace);
-        out.println();
-        out.print(table);
+        String loadAfter = BenchEnvironment.loadAverage();
+        StringBuilder report = new StringBuilder();
+        report.append("Run with ").append(rounds).append(" timed rounds after ").append(warmup)
+                .append(" warm-up rounds, ").append(ops).append(" operations per trapped measurement; devices ")
+                .append(devices.isEmpty() ? "none" : devices).append(".\n\n");
+        environment.forEach(l -> report.append("- ").append(l).append('\n'));
+        report.append("- load average (1, 5, 15 min, tasks) at start: ").append(loadBefore).append("; at end: ")
+                .append(loadAfter).append('\n');
+        report.append("- 0xcf8 writes coalesced by KVM for vfio4j and the floor: ").append(coalesced[0] ? "yes" : "no")
+                .append('\n');
+        report.append("- JVM during the timed vfio4j runs: ").append(jvmSummary(timed)).append("\n\n");
+        report.append(perVmmTable(timed, names, traces)).append('\n');
+        report.append(ratioTable(timed)).append('\n');
+        report.append(startupTable(timed));
         if (!traceNote.isEmpty()) {
-            out.println("Note: " + traceNote);
+            report.append("\nNote: ").append(traceNote).append('\n');
         }
+        if (!floorNote.isEmpty()) {
+            report.append("\nNote: ").append(floorNote).append('\n');
+        }
+        report.append("\nPer round (cycles/op: mean [mean of the fastest 90 %, p50, p99]; the VMMs in the order "
+                + "they ran):\n\n```\n");
+        for (int i = 0; i < timed.size(); i++) {
+            List<String> order = new ArrayList<>(timed.get(i).keySet());
+            report.append(roundLine(i + 1, order, timed.get(i))).append('\n');
+        }
+        report.append("```\n");
+        out.println();
+        out.print(report);
         out.flush();
         if (markdown != null) {
-            Files.writeString(markdown, table + (traceNote.isEmpty() ? "" : "\nNote: " + traceNote + "\n"),
-                    StandardCharsets.UTF_8);
+            Files.writeString(markdown, report.toString(), StandardCharsets.UTF_8);
         }
         return 0;
+    }
+
+    /** Set by the last {@link #vfio4j} run: whether its machine had 0xcf8 coalesced. */
+    private static volatile boolean coalescedLast;
+
+    private static String roundLine(int number, List<String> order, Map<String, Run> round) {
+        StringBuilder line = new StringBuilder("  round " + number + " (" + String.join(" / ", order) + "):");
+        for (String op : OPS.keySet()) {
+            StringBuilder part = new StringBuilder();
+            for (Run r : round.values()) {
+                if (r.has(op)) {
+                    part.append(' ').append(r.vmm()).append(' ').append(r.cycles(op));
+                    if (r.hasPercentiles(op)) {
+                        part.append(" [t90 ").append(r.t90(op)).append(" p50 ").append(r.p50(op)).append(" p99 ")
+                                .append(r.p99(op)).append(']');
+                    }
+                    part.append(',');
+                }
+            }
+            if (part.length() > 0) {
+                line.append(' ').append(op).append(':').append(part);
+            }
+        }
+        Run ours = round.get(VFIO4J);
+        if (ours != null && ours.jvm() != null) {
+            line.append(" JVM during vfio4j: ").append(ours.jvm());
+        }
+        return line.toString();
+    }
+
+    private static String jvmSummary(List<Map<String, Run>> timed) {
+        long gcs = 0;
+        long gcMillis = 0;
+        List<Long> jit = new ArrayList<>();
+        for (Map<String, Run> round : timed) {
+            for (Run r : round.values()) {
+                if (r.jvm() != null) {
+                    gcs += r.jvm().gcCount();
+                    gcMillis += r.jvm().gcMillis();
+                    jit.add(r.jvm().jitMillis());
+                }
+            }
+        }
+        return gcs + " collections (" + gcMillis + " ms) in all; JIT compilation time per run (ms): " + jit;
+    }
+
+    /** Median and range of the per-round values. */
+    record Spread(double median, double min, double max, int atMostOne, int n) {
+        static Spread of(List<Double> values) {
+            List<Double> sorted = new ArrayList<>(values);
+            sorted.sort(Double::compare);
+            int n = sorted.size();
+            double median = n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+            int ok = (int) sorted.stream().filter(v -> v <= 1.0).count();
+            return new Spread(median, sorted.get(0), sorted.get(n - 1), ok, n);
+        }
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "%.3f [%.3f-%.3f]", median, min, max);
+        }
+    }
+
+    private static List<Double> perRound(List<Map<String, Run>> timed, String a, String b, String op,
+            ToLongFunction<Run> value) {
+        List<Double> out = new ArrayList<>();
+        for (Map<String, Run> round : timed) {
+            Run x = round.get(a);
+            Run y = round.get(b);
+            if (x == null || y == null || !x.has(op) || !y.has(op)) {
+                return List.of();
+            }
+            out.add((double) value.applyAsLong(x) / value.applyAsLong(y));
+        }
+        return out;
+    }
+
+    /** Per VMM and operation: cycles/op (median and range over rounds), p50/p99 medians, the largest max, exits. */
+    static String perVmmTable(List<Map<String, Run>> timed, List<String> names, Map<String, KvmTrace.Result> traces) {
+        StringBuilder b = new StringBuilder();
+        b.append("| operation | VMM | cycles/op (mean), median [min-max] over rounds | mean of the fastest 90 %, "
+                + "median [min-max] | p50 | p99 | max | exits/op to VMM (own counters) | exits/op all / to VMM (trace) |\n");
+        b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (Map.Entry<String, String> op : OPS.entrySet()) {
+            String k = op.getKey();
+            for (String name : names) {
+                List<Run> runs = timed.stream().map(r -> r.get(name)).filter(r -> r != null && r.has(k)).toList();
+                if (runs.size() != timed.size()) {
+                    continue;
+                }
+                Spread cycles = Spread.of(runs.stream().map(r -> (double) r.cycles(k)).toList());
+                boolean pct = runs.get(0).hasPercentiles(k);
+                String own = name.startsWith(VFIO4J) ? String.format(Locale.ROOT, "%.2f",
+                        exitsPerOp(runs.get(0).guest().results(), k, VfioBench::totalExits, true)) : "";
+                Spread t90 = pct ? Spread.of(runs.stream().map(r -> (double) r.t90(k)).toList()) : null;
+                b.append(String.format(Locale.ROOT, "| %s | %s | %.0f [%.0f-%.0f] | %s | %s | %s | %s | %s | %s |%n",
+                        op.getValue(), name, cycles.median(), cycles.min(), cycles.max(),
+                        t90 == null ? "" : String.format(Locale.ROOT, "%.0f [%.0f-%.0f]", t90.median(), t90.min(),
+                                t90.max()),
+                        pct ? String.format(Locale.ROOT, "%.0f", median(runs, r -> r.p50(k))) : "",
+                        pct ? String.format(Locale.ROOT, "%.0f", median(runs, r -> r.p99(k))) : "",
+                        pct ? Long.toString(runs.stream().mapToLong(r -> r.max(k)).max().orElse(0)) : "",
+                        own, traced(traces.get(name), k)));
+            }
+        }
+        return b.toString();
+    }
+
+    private static double median(List<Run> runs, ToLongFunction<Run> value) {
+        return Spread.of(runs.stream().map(r -> (double) value.applyAsLong(r)).toList()).median();
+    }
+
+    /** The paired ratios: per round, one VMM's value over another's; median, range, rounds at or below 1.0. */
+    static String ratioTable(List<Map<String, Run>> timed) {
+        StringBuilder b = new StringBuilder();
+        b.append("| operation | ratio | per-round ratio of cycles/op (mean): median [min-max] | rounds <= 1.00 "
+                + "| per-round ratio of the fastest-90 % mean: median [min-max] | rounds <= 1.00 "
+                + "| per-round ratio of p50: median [min-max] |\n");
+        b.append("|---|---|---:|---:|---:|---:|---:|\n");
+        for (Map.Entry<String, String> op : OPS.entrySet()) {
+            String k = op.getKey();
+            for (String[] pair : PAIRS) {
+                List<Double> mean = perRound(timed, pair[0], pair[1], k, r -> r.cycles(k));
+                if (mean.isEmpty()) {
+                    continue;
+                }
+                Spread m = Spread.of(mean);
+                boolean pct = timed.get(0).get(pair[0]).hasPercentiles(k);
+                List<Double> p50 = pct ? perRound(timed, pair[0], pair[1], k, r -> r.p50(k)) : List.of();
+                Spread t = pct ? Spread.of(perRound(timed, pair[0], pair[1], k, r -> r.t90(k))) : null;
+                b.append(String.format(Locale.ROOT, "| %s | %s / %s | %s | %d of %d | %s | %s | %s |%n",
+                        op.getValue(), pair[0], pair[1], m, m.atMostOne(), m.n(), t == null ? "" : t,
+                        t == null ? "" : t.atMostOne() + " of " + t.n(), p50.isEmpty() ? "" : Spread.of(p50)));
+            }
+        }
+        return b.toString();
+    }
+
+    /** Start-up rows: vfio4j's attach and start-to-first-output against QEMU's start to first output. */
+    static String startupTable(List<Map<String, Run>> timed) {
+        List<Run> ours = timed.stream().map(r -> r.get(VFIO4J)).toList();
+        List<Run> theirs = timed.stream().map(r -> r.get(QEMU)).toList();
+        long attach = medianLong(ours.stream().map(r -> r.attach().toNanos()).toList());
+        long first = medianLong(ours.stream().map(r -> r.toFirstOutput() == null ? Long.MAX_VALUE
+                : r.toFirstOutput().toNanos()).toList());
+        long qfirst = medianLong(theirs.stream().map(r -> r.toFirstOutput() == null ? Long.MAX_VALUE
+                : r.toFirstOutput().toNanos()).toList());
+        StringBuilder b = new StringBuilder();
+        b.append("| start-up (medians over rounds) | vfio4j, ms | QEMU, ms | vfio4j/QEMU |\n|---|---:|---:|---:|\n");
+        if (attach > 0) {
+            b.append(String.format(Locale.ROOT, "| (f) vfio4j attach() of all devices vs QEMU process start to first "
+                    + "guest output | %.1f | %.1f | %.2f |%n", attach / 1e6, qfirst / 1e6, (double) attach / qfirst));
+        }
+        b.append(String.format(Locale.ROOT, "| (f') start to first guest output (vfio4j: machine creation in a running "
+                + "JVM; QEMU: from process start) | %.1f | %.1f | %.2f |%n", first / 1e6, qfirst / 1e6,
+                (double) first / qfirst));
+        return b.toString();
+    }
+
+    private static long medianLong(List<Long> values) {
+        List<Long> sorted = new ArrayList<>(values);
+        sorted.sort(Long::compare);
+        return sorted.get(sorted.size() / 2);
     }
 
     private static String firstWords(String s) {
@@ -208,19 +491,30 @@ public final class VfioBench implements Callable<Integer> {
         };
     }
 
-    /** One vfio4j run: machine from the Guice modules, the devices attached, the image run to its exit port. */
-    static Run vfio4j(byte[] image, Map<String, String> devices) throws InterruptedException {
+    /**
+     * One vfio4j run: machine from the Guice modules, the devices attached, the image run to its exit port.
+     *
+     * @param coalesceCf8 keep 0xcf8 writes in KVM's coalesced ring where the kernel can (GuestMachine's default)
+     */
+    static Run vfio4j(byte[] image, Map<String, String> devices, boolean coalesceCf8) throws InterruptedException {
         long start = System.nanoTime();
         try (GuestMachine m = GuestMachine.create((long) RAM_MIB << 20)) {
+            if (!coalesceCf8) {
+                m.withoutCoalescedConfigAddress();
+            }
+            coalescedLast = m.configAddressCoalesced();
             Duration attach = Duration.ZERO;
             for (Map.Entry<String, String> d : devices.entrySet()) {
                 attach = attach.plus(m.attach(VfioPciOptions.builder(d.getValue()).slot(slot(d.getKey())).build())
                         .attachTime());
             }
             m.load(image);
+            BenchEnvironment.JvmCounters before = BenchEnvironment.JvmCounters.now();
             GuestMachine.GuestRun run = m.run(LIMIT);
+            BenchEnvironment.JvmCounters during = BenchEnvironment.JvmCounters.now().since(before);
             long first = m.output().firstWriteNanos();
-            return new Run("vfio4j", run, attach, first == 0 ? null : Duration.ofNanos(first - start));
+            return new Run(coalesceCf8 ? VFIO4J : VFIO4J_CF8, run, attach,
+                    first == 0 ? null : Duration.ofNanos(first - start), during);
         }
     }
 
@@ -232,7 +526,7 @@ public final class VfioBench implements Callable<Integer> {
             args.add("vfio-pci,host=" + d.getValue() + ",addr=" + slot(d.getKey()));
         }
         QemuGuestRunner.TimedRun r = QemuGuestRunner.runTimed(image, "kvm", RAM_MIB, args, LIMIT);
-        return new Run("QEMU", r.run(), null, r.toFirstOutput());
+        return new Run(QEMU, r.run(), null, r.toFirstOutput(), null);
     }
 
     /** Characters of the line {@code key=0x........\n}: each is one port-I/O exit inside the stamped stretch. */
@@ -263,46 +557,8 @@ public final class VfioBench implements Callable<Integer> {
         return found;
     }
 
-    private static long median(List<Long> values) {
-        List<Long> sorted = new ArrayList<>(values);
-        sorted.sort(Long::compare);
-        return sorted.get(sorted.size() / 2);
-    }
-
     private static long totalExits(GuestOutput.Result r) {
         return r.exits().values().stream().mapToLong(Long::longValue).sum();
-    }
-
-    /** The Markdown table of medians, ratios and exits. */
-    static String table(List<Run> ours, List<Run> theirs, KvmTrace.Result ourTrace, KvmTrace.Result theirTrace) {
-        StringBuilder b = new StringBuilder();
-        b.append("| operation | vfio4j cycles/op | QEMU cycles/op | vfio4j/QEMU | vfio4j exits/op to VMM (own counters)"
-                + " | vfio4j exits/op all / to VMM (trace) | QEMU exits/op all / to VMM (trace) |\n");
-        b.append("|---|---:|---:|---:|---:|---:|---:|\n");
-        for (Map.Entry<String, String> op : OPS.entrySet()) {
-            String k = op.getKey();
-            if (!ours.get(0).has(k) || !theirs.get(0).has(k)) {
-                b.append("| ").append(op.getValue()).append(" | not measured (device missing) | | | | | |\n");
-                continue;
-            }
-            long a = median(ours.stream().map(r -> r.cycles(k)).toList());
-            long q = median(theirs.stream().map(r -> r.cycles(k)).toList());
-            double own = exitsPerOp(ours.get(0).guest().results(), k, VfioBench::totalExits, true);
-            b.append(String.format("| %s | %d | %d | %.2f | %.2f | %s | %s |%n", op.getValue(), a, q, (double) a / q,
-                    own, traced(ourTrace, k), traced(theirTrace, k)));
-        }
-        long attach = median(ours.stream().map(r -> r.attach().toNanos()).toList());
-        long first = median(ours.stream().map(r -> r.toFirstOutput().toNanos()).toList());
-        long qfirst = median(theirs.stream().map(r -> r.toFirstOutput() == null ? Long.MAX_VALUE
-                : r.toFirstOutput().toNanos()).toList());
-        if (attach > 0) {
-            b.append(String.format("| (f) attach, ms: vfio4j attach() of all devices vs QEMU start to first guest "
-                    + "output | %.1f | %.1f | %.2f | | | |%n", attach / 1e6, qfirst / 1e6, (double) attach / qfirst));
-        }
-        b.append(String.format("| (f') start to first guest output, ms (both: VM, RAM, devices, first instructions; "
-                + "QEMU also its process start) | %.1f | %.1f | %.2f | | | |%n", first / 1e6, qfirst / 1e6,
-                (double) first / qfirst));
-        return b.toString();
     }
 
     private static String traced(KvmTrace.Result t, String op) {

@@ -60,6 +60,25 @@ class KvmTraceTest {
     }
 
     @Test
+    void eventsOfAnotherProcessAreToldApartByItsProcessId() {
+        StringBuilder t = new StringBuilder("# tracer: nop\n");
+        for (char c : "ab=0x00000001\n".toCharArray()) {
+            t.append("          vcpu-0-18885   (  17533) [001] .....  3.5: kvm_userspace_exit: reason KVM_EXIT_IO (2)\n");
+            t.append(String.format("          vcpu-0-18885   (  17533) [001] .....  3.5: kvm_pio: pio_write at 0x402 "
+                    + "size 1 count 1 val 0x%x%n", (int) c));
+            t.append("   qemu-system-x86-900   (    900) [000] .....  3.5: kvm_userspace_exit: reason KVM_EXIT_IO (2)\n");
+            t.append("   qemu-system-x86-900   (    900) [000] .....  3.5: kvm_userspace_exit: reason KVM_EXIT_IO (2)\n");
+        }
+        var byProcess = KvmTrace.parseByProcess(t.toString());
+        assertEquals(java.util.Set.of("17533", "900"), byProcess.keySet());
+        List<GuestOutput.Result> rs = byProcess.get("17533").output().results();
+        assertEquals(1, rs.size());
+        assertEquals(14, rs.get(0).exits(KvmTrace.USERSPACE), "only that process's exits");
+        assertEquals(40, KvmTrace.parse(t.toString()).output().results().get(0).exits(KvmTrace.USERSPACE),
+                "without the split the other process's exits would count too");
+    }
+
+    @Test
     void notesAnOverflowedBuffer() {
         assertTrue(KvmTrace.parse("# entries-in-buffer/entries-written: 10/12   #P:2\n").lost());
     }

@@ -4,7 +4,9 @@ package org.vfio4j.pci.config;
  * Where the non-emulated bits of a {@link ConfigSpace} live: for a passthrough device, the physical function's
  * configuration space (through VFIO's config region).
  *
- * <p>Called with the config space's lock held, for accesses {@link ConfigAccess#isValidAccess valid} for the space.
+ * <p>Called without the config space's lock (a device access may be a syscall; the device side of the emulation
+ * must not wait for it), for accesses {@link ConfigAccess#isValidAccess valid} for the space; guest writes reach it
+ * one at a time, in order.
  * An implementation that cannot reach the hardware returns all-ones for reads and drops writes; an exception thrown
  * here is caught, logged and treated the same way.
  */

@@ -23,7 +23,14 @@ import org.slf4j.LoggerFactory;
  * <p>Guest accesses ({@link #read}, {@link #write}) follow {@link ConfigAccess}: bad accesses read all-ones and are
  * dropped, and nothing throws. The raw accessors ({@link #getDword}, {@link #setWord}, ...) are for device logic:
  * they bypass the masks and the hooks, and reject bad offsets with exceptions because they are programming errors.
- * All methods are thread-safe; guest accesses are serialized per config space.
+ * All methods are thread-safe; guest writes are serialized per config space.
+ *
+ * <p>The image's lock is never held across the {@link ConfigPassthrough} (a syscall for a VFIO function): a guest
+ * read takes the emulated part under the lock and reads the device without it; a guest write updates the image under
+ * the lock, forwards the device's bits without it and runs the hooks under it again (writes are ordered among
+ * themselves by a second lock, so hooks see them in order). Passed-through bits the device cannot change while it
+ * runs (ids, class, capability headers) can be {@linkplain #setCached cached}: read from the device once, then
+ * answered from memory until {@link #invalidateCache()} (after a reset, a REQ or an error).
  */
 public final class ConfigSpace implements ConfigAccess {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigSpace.class);
@@ -33,6 +40,16 @@ public final class ConfigSpace implements ConfigAccess {
     private final byte[] writable;
     private final byte[] clearOnWrite;
     private final byte[] emulated;
+    /** Passed-through bits that may be answered from {@link #cache} once read. */
+    private final byte[] cacheable;
+    /** The device's value of the cacheable bits read so far. */
+    private final byte[] cache;
+    /** Which cacheable bits {@link #cache} holds. */
+    private final byte[] cached;
+    /** Bumped by {@link #invalidateCache()}, so a device read that raced with it does not refill the cache. */
+    private long cacheGeneration;
+    /** Orders guest writes (image update, device write, hooks) among themselves; taken before the image lock. */
+    private final Object writeOrder = new Object();
     private final List<WatchedRange> hooks = new CopyOnWriteArrayList<>();
     private volatile ConfigPassthrough passthrough;
 
@@ -44,6 +61,9 @@ public final class ConfigSpace implements ConfigAccess {
         this.writable = new byte[n];
         this.clearOnWrite = new byte[n];
         this.emulated = new byte[n];
+        this.cacheable = new byte[n];
+        this.cache = new byte[n];
+        this.cached = new byte[n];
         Arrays.fill(emulated, (byte) 0xFF);
     }
 
@@ -74,27 +94,48 @@ public final class ConfigSpace implements ConfigAccess {
         if (!ConfigAccess.isValidAccess(image.length, offset, size)) {
             return ConfigAccess.allOnes(size);
         }
+        long all = ConfigAccess.allOnes(size);
+        long emu;
+        long emuMask;
+        long fromDevice;
+        long generation;
+        ConfigPassthrough pt;
         synchronized (this) {
-            long emu = get(image, offset, size);
-            ConfigPassthrough pt = passthrough;
+            emu = get(image, offset, size);
+            pt = passthrough;
             if (pt == null) {
                 return emu;
             }
-            long all = ConfigAccess.allOnes(size);
-            long emuMask = get(emulated, offset, size);
+            emuMask = get(emulated, offset, size);
             if (emuMask == all) {
                 return emu;
             }
-            long hw;
-            try {
-                hw = pt.read(offset, size);
-            } catch (RuntimeException e) {
-                LOG.warn("{}: config read of {} bytes at 0x{} from the backing function failed", name, size,
-                        Integer.toHexString(offset), e);
-                hw = all;
+            fromDevice = ~emuMask & all;
+            long have = get(cached, offset, size) & fromDevice;
+            if (have == fromDevice) {
+                return ((emu & emuMask) | (get(cache, offset, size) & fromDevice)) & all;
             }
-            return ((emu & emuMask) | (hw & ~emuMask)) & all;
+            generation = cacheGeneration;
         }
+        long hw;
+        try {
+            hw = pt.read(offset, size);
+        } catch (RuntimeException e) {
+            LOG.warn("{}: config read of {} bytes at 0x{} from the backing function failed", name, size,
+                    Integer.toHexString(offset), e);
+            return ((emu & emuMask) | ~emuMask) & all;
+        }
+        long keep = 0;
+        synchronized (this) {
+            if (generation == cacheGeneration) {
+                keep = get(cacheable, offset, size) & fromDevice;
+                if (keep != 0) {
+                    put(cache, offset, size, (get(cache, offset, size) & ~keep) | (hw & keep));
+                    put(cached, offset, size, get(cached, offset, size) | keep);
+                }
+            }
+        }
+        return ((emu & emuMask) | (hw & ~emuMask)) & all;
     }
 
     @Override
@@ -102,33 +143,46 @@ public final class ConfigSpace implements ConfigAccess {
         if (!ConfigAccess.isValidAccess(image.length, offset, size)) {
             return;
         }
-        synchronized (this) {
-            long all = ConfigAccess.allOnes(size);
-            value &= all;
-            long before = get(image, offset, size);
-            long w = get(writable, offset, size);
-            long c = get(clearOnWrite, offset, size);
-            long after = ((before & ~w) | (value & w)) & ~(value & c);
-            put(image, offset, size, after);
-            ConfigPassthrough pt = passthrough;
-            if (pt != null) {
-                long passMask = ~get(emulated, offset, size) & all;
-                if (passMask != 0) {
-                    try {
-                        pt.write(offset, size, value, passMask);
-                    } catch (RuntimeException e) {
-                        LOG.warn("{}: config write of {} bytes at 0x{} to the backing function failed", name, size,
-                                Integer.toHexString(offset), e);
-                    }
+        long all = ConfigAccess.allOnes(size);
+        long v = value & all;
+        synchronized (writeOrder) {
+            long before;
+            long after;
+            long passMask;
+            ConfigPassthrough pt;
+            synchronized (this) {
+                before = get(image, offset, size);
+                long w = get(writable, offset, size);
+                long c = get(clearOnWrite, offset, size);
+                after = ((before & ~w) | (v & w)) & ~(v & c);
+                put(image, offset, size, after);
+                pt = passthrough;
+                passMask = ~get(emulated, offset, size) & all;
+                if (pt != null && passMask != 0) {
+                    // a write reaching the device may change what it answers there: read it again next time
+                    put(cached, offset, size, get(cached, offset, size) & ~passMask);
                 }
             }
-            for (WatchedRange h : hooks) {
-                if (offset < h.end && offset + size > h.start) {
-                    try {
-                        h.hook.written(offset, size, value, before, after);
-                    } catch (RuntimeException e) {
-                        LOG.warn("{}: config write hook for 0x{}..0x{} failed", name, Integer.toHexString(h.start),
-                                Integer.toHexString(h.end - 1), e);
+            if (pt != null && passMask != 0) {
+                try {
+                    pt.write(offset, size, v, passMask);
+                } catch (RuntimeException e) {
+                    LOG.warn("{}: config write of {} bytes at 0x{} to the backing function failed", name, size,
+                            Integer.toHexString(offset), e);
+                }
+            }
+            if (hooks.isEmpty()) {
+                return;
+            }
+            synchronized (this) {
+                for (WatchedRange h : hooks) {
+                    if (offset < h.end && offset + size > h.start) {
+                        try {
+                            h.hook.written(offset, size, v, before, after);
+                        } catch (RuntimeException e) {
+                            LOG.warn("{}: config write hook for 0x{}..0x{} failed", name,
+                                    Integer.toHexString(h.start), Integer.toHexString(h.end - 1), e);
+                        }
                     }
                 }
             }
@@ -138,8 +192,9 @@ public final class ConfigSpace implements ConfigAccess {
     // ------------------------------------------------------------------------------------------- owner's controls
 
     /** Sets the backing for non-emulated bits; {@code null} makes every bit come from the image again. */
-    public void setPassthrough(ConfigPassthrough backing) {
+    public synchronized void setPassthrough(ConfigPassthrough backing) {
         this.passthrough = backing;
+        invalidateCache();
     }
 
     /**
@@ -173,6 +228,40 @@ public final class ConfigSpace implements ConfigAccess {
     public synchronized void addEmulated(int offset, int size, long mask) {
         checkRange(offset, size);
         put(emulated, offset, size, get(emulated, offset, size) | mask);
+    }
+
+    /**
+     * Lets the passed-through bits of {@code mask} in the {@code size}-byte register at {@code offset} be answered from
+     * memory after the first read from the device: for bits the device cannot change while it runs (vendor and device
+     * id, revision and class, header type, subsystem ids, capability ids and next pointers). A guest write that
+     * reaches those bits, {@link #setPassthrough} and {@link #invalidateCache()} make the next read go to the device.
+     */
+    public synchronized void setCached(int offset, int size, long mask) {
+        checkRange(offset, size);
+        put(cacheable, offset, size, mask);
+        put(cached, offset, size, get(cached, offset, size) & mask);
+    }
+
+    /** {@link #setCached} for every bit of {@code [offset, offset + length)}. */
+    public synchronized void setCachedRange(int offset, int length) {
+        checkRange(offset, length);
+        Arrays.fill(cacheable, offset, offset + length, (byte) 0xFF);
+    }
+
+    /**
+     * Forgets every cached device value: the next guest read of a cached bit goes to the device. For the owner after
+     * anything that may change what the device answers (a reset, an unplug request, an error, a new backing).
+     */
+    public synchronized void invalidateCache() {
+        Arrays.fill(cached, (byte) 0);
+        cacheGeneration++;
+    }
+
+    /** True when the next guest read of the {@code size} bytes at {@code offset} needs no device access. */
+    public synchronized boolean answersFromMemory(int offset, int size) {
+        checkRange(offset, size);
+        long fromDevice = ~get(emulated, offset, size) & ConfigAccess.allOnes(size);
+        return passthrough == null || (get(cached, offset, size) & fromDevice) == fromDevice;
     }
 
     /** Makes every bit of {@code [offset, offset + length)} read-only (neither RW nor RW1C). */

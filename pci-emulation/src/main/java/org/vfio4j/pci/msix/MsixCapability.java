@@ -271,35 +271,56 @@ public final class MsixCapability implements Capability {
         }
     }
 
+    /**
+     * A guest write to the table. The common cases touch nothing but the table, allocate nothing and notify nobody:
+     * a write while MSI-X is disabled (the listeners learn every entry from {@link MsixListener#msixControlChanged}
+     * when the guest enables it, and nothing can be pending while it is disabled), and a write that changes nothing
+     * (rewriting a masked entry with the same value).
+     */
     private void tableWrite(long off, int size, long value) {
         if (!validAccess(off, size, tableBytes())) {
             return;
         }
-        List<Runnable> events = new ArrayList<>(2);
-        MsiMessage toSend = null;
         int dw = (int) (off >>> 2);
         int vector = dw >>> 2;
+        int base = vector * 4;
+        MsiMessage updated = null;
+        boolean maskChanged;
+        boolean maskedAfter;
+        MsiMessage toSend = null;
         synchronized (lock) {
-            int base = vector * 4;
-            MsiMessage before = entryMessage(vector);
+            int old0 = table[dw];
+            int old1 = size == 8 ? table[dw + 1] : 0;
             boolean maskedBefore = (table[base + 3] & PCI_MSIX_ENTRY_CTRL_MASKBIT) != 0;
             storeDword(dw, (int) value);
             if (size == 8) {
                 storeDword(dw + 1, (int) (value >>> 32));
             }
-            MsiMessage after = entryMessage(vector);
-            boolean maskedAfter = (table[base + 3] & PCI_MSIX_ENTRY_CTRL_MASKBIT) != 0;
-            if (!after.equals(before)) {
-                events.add(() -> fire(l -> l.msixVectorUpdated(vector, after)));
+            if (!enabled) {
+                return;
             }
-            if (maskedAfter != maskedBefore) {
-                events.add(() -> fire(l -> l.msixVectorMasked(vector, maskedAfter)));
-                if (!maskedAfter) {
-                    toSend = takePendingIfDeliverable(vector);
-                }
+            boolean messageChanged = ((dw & 3) != 3 && table[dw] != old0)
+                    || (size == 8 && ((dw + 1) & 3) != 3 && table[dw + 1] != old1);
+            maskedAfter = (table[base + 3] & PCI_MSIX_ENTRY_CTRL_MASKBIT) != 0;
+            maskChanged = maskedAfter != maskedBefore;
+            if (!messageChanged && !maskChanged) {
+                return;
+            }
+            if (messageChanged) {
+                updated = entryMessage(vector);
+            }
+            if (maskChanged && !maskedAfter) {
+                toSend = takePendingIfDeliverable(vector);
             }
         }
-        events.forEach(Runnable::run);
+        if (updated != null) {
+            MsiMessage m = updated;
+            fire(l -> l.msixVectorUpdated(vector, m));
+        }
+        if (maskChanged) {
+            boolean masked = maskedAfter;
+            fire(l -> l.msixVectorMasked(vector, masked));
+        }
         if (toSend != null) {
             deliver(toSend);
         }

@@ -158,6 +158,86 @@ class ConfigSpaceTest {
         cs.write(0x40, 4, 0); // must not throw
     }
 
+    /** A backing that counts its reads and records whether the space's lock was held during any access. */
+    private static final class Device implements ConfigPassthrough {
+        final ConfigSpace cs;
+        long value;
+        int reads;
+        int writes;
+        boolean lockHeld;
+
+        Device(ConfigSpace cs, long value) {
+            this.cs = cs;
+            this.value = value;
+        }
+
+        @Override
+        public long read(int offset, int size) {
+            reads++;
+            lockHeld |= Thread.holdsLock(cs);
+            return (value >>> (8 * (offset & 3))) & ConfigAccess.allOnes(size);
+        }
+
+        @Override
+        public void write(int offset, int size, long v, long passMask) {
+            writes++;
+            lockHeld |= Thread.holdsLock(cs);
+        }
+    }
+
+    @Test
+    void cachedBitsAreReadFromTheDeviceOnceUntilInvalidated() {
+        ConfigSpace cs = new ConfigSpace("t", ConfigSpaceSize.CONVENTIONAL);
+        cs.setEmulatedRange(0, 4, false);
+        Device dev = new Device(cs, 0x11e8_1234L);
+        cs.setPassthrough(dev);
+        cs.setCachedRange(0, 4);
+        assertEquals(0x11e8_1234L, cs.read(0, 4));
+        assertEquals(0x1234L, cs.read(0, 2));
+        assertEquals(0x11e8L, cs.read(2, 2));
+        assertEquals(1, dev.reads, "the vendor and device id come from the device once");
+        assertTrue(cs.answersFromMemory(0, 4));
+        dev.value = 0x5678_abcdL;
+        cs.invalidateCache();
+        assertEquals(0x5678_abcdL, cs.read(0, 4));
+        assertEquals(2, dev.reads, "after invalidateCache the device is asked again");
+        cs.write(0, 2, 0);
+        assertEquals(1, dev.writes);
+        assertEquals(0x5678_abcdL, cs.read(0, 4));
+        assertEquals(3, dev.reads, "a write that reached the device makes the next read ask it");
+    }
+
+    @Test
+    void uncachedPassedThroughBitsAreReadEveryTime() {
+        ConfigSpace cs = new ConfigSpace("t", ConfigSpaceSize.CONVENTIONAL);
+        cs.setEmulatedRange(0x40, 4, false);
+        cs.setCached(0x40, 4, 0xFF);
+        Device dev = new Device(cs, 0xaabb_ccddL);
+        cs.setPassthrough(dev);
+        cs.read(0x40, 4);
+        cs.read(0x40, 4);
+        assertEquals(2, dev.reads, "bits outside the cached mask still come from the device");
+        assertEquals(0xddL, cs.read(0x40, 1));
+        assertEquals(2, dev.reads, "the cached byte alone is answered from memory");
+        assertTrue(!cs.answersFromMemory(0x41, 1));
+    }
+
+    @Test
+    void theLockIsNotHeldWhileTheDeviceIsAccessed() {
+        ConfigSpace cs = new ConfigSpace("t", ConfigSpaceSize.CONVENTIONAL);
+        cs.setEmulatedRange(0x40, 4, false);
+        Device dev = new Device(cs, 1);
+        cs.setPassthrough(dev);
+        List<String> hooked = new ArrayList<>();
+        cs.addWriteHook(0x40, 4, (o, s, v, b, a) -> hooked.add(Thread.holdsLock(cs) ? "locked" : "unlocked"));
+        cs.read(0x40, 4);
+        cs.write(0x40, 4, 5);
+        assertEquals(1, dev.reads);
+        assertEquals(1, dev.writes);
+        assertTrue(!dev.lockHeld, "the config lock was held across a device access");
+        assertEquals(List.of("locked"), hooked, "hooks still run under the lock, ordered with device-side updates");
+    }
+
     @Test
     void rawAccessorsRejectOutOfRangeOffsetsWithTheSpaceName() {
         ConfigSpace cs = new ConfigSpace("dev-x", ConfigSpaceSize.CONVENTIONAL);

@@ -140,14 +140,44 @@ class MsixCapabilityTest {
 
     @Test
     void listenersHearControlMaskAndUpdateChanges() {
+        cs.write(off + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
         program(3, 0xFEE0_0000L, 0x55);
         table.write(3 * 16 + 12, 4, 0);
         table.write(3 * 16 + 12, 4, 0); // no change: no event
-        cs.write(off + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+        program(3, 0xFEE0_0000L, 0x55); // the same message again: no event
         cs.write(off + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
         cs.write(off + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
-        assertEquals(List.of("upd 3 MSI[addr=0xfee00000 data=0x0]", "upd 3 MSI[addr=0xfee00000 data=0x55]",
-                "mask 3 false", "ctl true true", "ctl true false"), events);
+        assertEquals(List.of("ctl true true", "upd 3 MSI[addr=0xfee00000 data=0x0]",
+                "upd 3 MSI[addr=0xfee00000 data=0x55]", "mask 3 false", "ctl true false"), events);
+    }
+
+    @Test
+    void whileDisabledTableWritesOnlyChangeTheTable() {
+        program(3, 0xFEE0_0000L, 0x55);
+        table.write(3 * 16 + 12, 4, 0);
+        table.write(5 * 16 + 8, 8, 0x1_0000_0077L); // data 0x77 and vector control 1 (masked) in one qword
+        assertTrue(events.isEmpty(), "no listener hears table writes while MSI-X is disabled: " + events);
+        assertEquals(new MsiMessage(0xFEE0_0000L, 0x55), msix.message(3));
+        assertFalse(msix.isVectorMasked(3));
+        assertEquals(0x77, msix.message(5).data());
+        assertTrue(msix.isVectorMasked(5));
+        cs.write(off + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+        assertEquals(List.of("ctl true false"), events, "enabling is the listeners' cue to read the table");
+    }
+
+    @Test
+    void aTableWriteThatChangesNothingAllocatesNothing() {
+        cs.write(off + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+        table.write(12, 4, 1);
+        // enabled, entry 0 masked: rewriting its data with the same value is the no-op case
+        long masked = Allocation.leastPerWindow(100_000, () -> table.write(8, 4, 0x1234));
+        cs.write(off + PCI_MSIX_FLAGS, 2, 0);
+        int[] i = {0};
+        long disabled = Allocation.leastPerWindow(100_000, () -> table.write(16 + 8, 4, i[0]++));
+        assertEquals(0, masked, "bytes allocated by unchanged writes to a masked entry");
+        assertEquals(0, disabled, "bytes allocated by table writes while MSI-X is disabled");
+        assertEquals(0x1234, msix.message(0).data());
+        assertEquals(i[0] - 1, msix.message(1).data(), "the writes did reach the table");
     }
 
     @Test

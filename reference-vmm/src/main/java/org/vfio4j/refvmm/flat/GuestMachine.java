@@ -77,6 +77,7 @@ public final class GuestMachine implements AutoCloseable {
     private final GuestOutput output;
     private final CompletableFuture<Integer> exitCode = new CompletableFuture<>();
     private final List<AutoCloseable> owned = new ArrayList<>();
+    private AutoCloseable coalescedConfigAddress;
     private MemoryMapping image;
     private DeviceMemorySlot imageSlot;
     private VcpuThread thread;
@@ -130,6 +131,11 @@ public final class GuestMachine implements AutoCloseable {
             vmm.guestMemory().addRam(VGA_WINDOW_END, ramBytes - VGA_WINDOW_END, "ram");
             owned.add(vmm.pioBus().register(ConfigMechanism1.PORT, ConfigMechanism1.LENGTH,
                     new ConfigMechanism1(hostBridge), "pci config mechanism 1"));
+            if (vmm.vm().coalescedIo().pioSupported()) {
+                // The address port's writes wait in KVM's ring until the data port's access exits (as QEMU's q35
+                // registers them): a config access costs one exit instead of two.
+                coalescedConfigAddress = vmm.vm().coalescedIo().registerPio(ConfigMechanism1.PORT, 4);
+            }
             EcamHandler ecam = new EcamHandler(hostBridge, 256);
             owned.add(vmm.mmioBus().register(ECAM_BASE, ecam.length(), ecam, "pci ecam"));
             owned.add(vmm.pioBus().register(DEBUGCON_PORT, 1, output, "debugcon"));
@@ -148,6 +154,30 @@ public final class GuestMachine implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /**
+     * True when writes to the configuration address port 0xcf8 are coalesced by KVM (the default where the kernel
+     * can, {@code KVM_CAP_COALESCED_PIO}): each CF8/CFC access then exits once, at the data port.
+     */
+    public boolean configAddressCoalesced() {
+        return coalescedConfigAddress != null;
+    }
+
+    /**
+     * Makes 0xcf8 writes exit again (two exits per CF8/CFC access, as a VMM without coalescing takes); before
+     * {@link #run}. For comparing like with like.
+     */
+    public GuestMachine withoutCoalescedConfigAddress() {
+        if (coalescedConfigAddress != null) {
+            try {
+                coalescedConfigAddress.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("unregistering the coalesced 0xcf8 range", e);
+            }
+            coalescedConfigAddress = null;
+        }
+        return this;
     }
 
     /** The VMM, for attaching devices ({@link org.vfio4j.core.Vmm} SPI) and for its counters. */

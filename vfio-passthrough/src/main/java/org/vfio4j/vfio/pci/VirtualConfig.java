@@ -168,6 +168,22 @@ final class VirtualConfig {
                     pba & PCI_MSIX_TABLE_BIR, Integer.toUnsignedLong(pba & ~7), msixSink);
             caps.replace(msixEntry, msix);
         }
+        // What the function cannot change while it runs is read from it once, until a reset: ids, revision and
+        // class, header type, subsystem ids, the capability pointer, every capability's id and next pointer.
+        // (ConfigSpace only caches the passed-through bits of these; the emulated ones come from the image anyway.)
+        cs.setCachedRange(PCI_VENDOR_ID, 4);
+        cs.setCachedRange(PCI_CLASS_REVISION, 4);
+        cs.setCachedRange(PCI_HEADER_TYPE, 1);
+        cs.setCachedRange(PCI_SUBSYSTEM_VENDOR_ID, 4);
+        cs.setCachedRange(PCI_CAPABILITY_LIST, 1);
+        for (CapabilityEntry.Standard e : caps.standard()) {
+            cs.setCachedRange(e.offset(), 2);
+        }
+        if (length == PCI_CFG_SPACE_EXP_SIZE) {
+            for (CapabilityEntry.Extended e : caps.extended()) {
+                cs.setCachedRange(e.offset(), 4);
+            }
+        }
         VirtualConfig vc = new VirtualConfig(name, config, cs, caps, bars, msi, msix, pin, gate);
         if (length == PCI_CFG_SPACE_EXP_SIZE) {
             for (CapabilityEntry.Extended e : List.copyOf(caps.extended())) {
@@ -226,6 +242,7 @@ final class VirtualConfig {
      * (BAR decode is re-enabled by the guest's own programming, which the VMM keeps in its image).
      */
     void restoreAfterReset() {
+        cs.invalidateCache();
         int command = cs.getWord(PCI_COMMAND) & COMMAND_MIRRORED;
         gate.powerOn = true; // a reset leaves the function in D0
         try {

@@ -1,6 +1,9 @@
 package org.vfio4j.vfio.region;
 
 import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import org.vfio4j.core.sys.Errno;
@@ -9,13 +12,23 @@ import org.vfio4j.core.sys.Linux;
 import org.vfio4j.core.sys.MemoryMapping;
 import org.vfio4j.core.sys.SyscallException;
 import org.vfio4j.vfio.errors.VfioException;
+import org.vfio4j.vfio.uapi.VfioConstants;
+import org.vfio4j.vfio.uapi.VfioIoctls;
+import org.vfio4j.vfio.uapi.VfioLayouts;
 
 /**
  * Access to one region of a VFIO device: pread/pwrite on the device fd at the region's offset, at any size and
  * offset the region allows, and mmap of the whole region or of its sparse areas. It doesn't own the device fd; the
  * mappings it creates are owned by the caller.
+ *
+ * <p>The scalar accessors ({@link #read(long, int)}, {@link #write(long, int, long)}) are the trapped-access path
+ * (config space, I/O BARs, trapped MMIO): they go through an 8-byte native buffer owned by the calling thread and a
+ * pread/pwrite with primitive arguments, so in steady state a trapped access allocates nothing.
  */
 public final class VfioRegion {
+    /** One 8-byte native buffer per thread for the scalar accessors; a vCPU thread keeps its own for its life. */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     private final FileDescriptor device;
     private final RegionInfo info;
 
@@ -89,23 +102,84 @@ public final class VfioRegion {
      */
     public long read(long offset, int size) {
         checkSize(size);
-        byte[] b = new byte[size];
-        read(offset, b, 0, size);
-        long v = 0;
-        for (int i = size - 1; i >= 0; i--) {
-            v = (v << 8) | (b[i] & 0xff);
+        check(offset, size, false);
+        Scratch s = SCRATCH.get();
+        s.view.putLong(0, 0);
+        long r = device.syscalls().pread(device.fd(), s.address, size, info.offset() + offset);
+        if (r != size) {
+            throw new SyscallException("pread", device.name(), null, r < 0 ? (int) -r : Errno.EIO,
+                    where(offset, size) + (r >= 0 ? ", short read " + r : ""));
         }
-        return v;
+        return s.view.getLong(0);
     }
 
     /** Writes the low {@code size} bytes (1, 2, 4 or 8) of {@code value}, little-endian, in one pwrite. */
     public void write(long offset, int size, long value) {
         checkSize(size);
-        byte[] b = new byte[size];
-        for (int i = 0; i < size; i++) {
-            b[i] = (byte) (value >>> (8 * i));
+        check(offset, size, true);
+        Scratch s = SCRATCH.get();
+        s.view.putLong(0, value);
+        long r = device.syscalls().pwrite(device.fd(), s.address, size, info.offset() + offset);
+        if (r != size) {
+            throw new SyscallException("pwrite", device.name(), null, r < 0 ? (int) -r : Errno.EIO,
+                    where(offset, size) + (r >= 0 ? ", short write " + r : ""));
         }
-        write(offset, b, 0, size);
+    }
+
+    /**
+     * {@code VFIO_DEVICE_IOEVENTFD}: whenever {@code trigger} is signalled, the kernel writes the low {@code size}
+     * bytes (1, 2, 4 or 8) of {@code data} at {@code offset} of this region, without the VMM. Paired with a KVM
+     * ioeventfd on the same eventfd with a datamatch ({@code KvmVm.ioeventfd}), a guest write of that value to the
+     * trapped register never leaves the kernel: the way to keep a write-only register with a fixed value pattern (a
+     * doorbell, a GPU quirk's window) off the exit path. vfio-pci takes BAR regions only, not the MSI-X table.
+     *
+     * @return the registration; closing it de-assigns (the eventfd stays open and owned by the caller)
+     * @throws SyscallException naming the region and offset when the kernel refuses (EINVAL for a region or width it
+     *     does not support, ENOTTY on kernels before 4.17)
+     */
+    public AutoCloseable ioeventfd(long offset, int size, long data, org.vfio4j.core.sys.EventFd trigger) {
+        checkSize(size);
+        check(offset, size, true);
+        int width = switch (size) {
+            case 1 -> VfioConstants.VFIO_DEVICE_IOEVENTFD_8;
+            case 2 -> VfioConstants.VFIO_DEVICE_IOEVENTFD_16;
+            case 4 -> VfioConstants.VFIO_DEVICE_IOEVENTFD_32;
+            default -> VfioConstants.VFIO_DEVICE_IOEVENTFD_64;
+        };
+        long value = size == 8 ? data : data & ((1L << (8 * size)) - 1);
+        deviceIoEventFd(width, offset, value, trigger.fd());
+        java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+        return () -> {
+            if (closed.compareAndSet(false, true) && !device.isClosed()) {
+                deviceIoEventFd(width, offset, value, -1);
+            }
+        };
+    }
+
+    private void deviceIoEventFd(int width, long offset, long data, int fd) {
+        Memory arg = new Memory(VfioLayouts.DeviceIoEventFd.SIZE);
+        arg.clear();
+        arg.setInt(VfioLayouts.DeviceIoEventFd.ARGSZ, VfioLayouts.DeviceIoEventFd.SIZE);
+        arg.setInt(VfioLayouts.DeviceIoEventFd.FLAGS, width);
+        arg.setLong(VfioLayouts.DeviceIoEventFd.OFFSET, info.offset() + offset);
+        arg.setLong(VfioLayouts.DeviceIoEventFd.DATA, data);
+        arg.setInt(VfioLayouts.DeviceIoEventFd.FD, fd);
+        int r = device.ioctlRaw(VfioIoctls.VFIO_DEVICE_IOEVENTFD, arg);
+        if (r < 0) {
+            throw new SyscallException("ioctl", device.name(), VfioIoctls.VFIO_DEVICE_IOEVENTFD.name(), -r,
+                    where(offset, 1 << Integer.numberOfTrailingZeros(width))
+                            + String.format(" data 0x%x %s", data, fd < 0 ? "(de-assign)" : "eventfd " + fd));
+        }
+    }
+
+    /**
+     * A thread's native buffer: little-endian, so the low {@code size} bytes of a long are the first {@code size}
+     * bytes, which is what a pread/pwrite of {@code size} bytes moves (x86-64 is little-endian, as PCI is).
+     */
+    private static final class Scratch {
+        final Memory memory = new Memory(8);
+        final long address = Pointer.nativeValue(memory);
+        final ByteBuffer view = memory.getByteBuffer(0, 8).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private static void checkSize(int size) {

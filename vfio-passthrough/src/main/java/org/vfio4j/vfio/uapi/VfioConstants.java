@@ -131,6 +131,13 @@ public final class VfioConstants {
     public static final int VFIO_IRQ_SET_ACTION_UNMASK = 1 << 4;
     /** Trigger the vectors (with DATA_EVENTFD: signal the eventfd when the interrupt fires). */
     public static final int VFIO_IRQ_SET_ACTION_TRIGGER = 1 << 5;
+
+    /** {@code VFIO_DEVICE_IOEVENTFD} flags: the width of the write (exactly one). */
+    public static final int VFIO_DEVICE_IOEVENTFD_8 = 1 << 0;
+    public static final int VFIO_DEVICE_IOEVENTFD_16 = 1 << 1;
+    public static final int VFIO_DEVICE_IOEVENTFD_32 = 1 << 2;
+    public static final int VFIO_DEVICE_IOEVENTFD_64 = 1 << 3;
+    public static final int VFIO_DEVICE_IOEVENTFD_SIZE_MASK = 0xf;
     /** All DATA_* bits. */
     public static final int VFIO_IRQ_SET_DATA_TYPE_MASK =
             VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_DATA_EVENTFD;

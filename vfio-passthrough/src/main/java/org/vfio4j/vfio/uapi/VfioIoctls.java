@@ -41,6 +41,11 @@ public final class VfioIoctls {
     public static final Ioctl VFIO_DEVICE_GET_PCI_HOT_RESET_INFO = io("VFIO_DEVICE_GET_PCI_HOT_RESET_INFO", 12);
     /** Device: {@code struct vfio_pci_hot_reset} with the group fds. */
     public static final Ioctl VFIO_DEVICE_PCI_HOT_RESET = io("VFIO_DEVICE_PCI_HOT_RESET", 13);
+    /**
+     * Device: {@code struct vfio_device_ioeventfd}: a write of a fixed value and width at a device-fd offset, done by
+     * the kernel whenever an eventfd fires (paired with a KVM ioeventfd, a guest write that never leaves the kernel).
+     */
+    public static final Ioctl VFIO_DEVICE_IOEVENTFD = io("VFIO_DEVICE_IOEVENTFD", 16);
     /** Container (type1): {@code struct vfio_iommu_type1_info}. Shares number 12 with the hot-reset info. */
     public static final Ioctl VFIO_IOMMU_GET_INFO = io("VFIO_IOMMU_GET_INFO", 12);
     /** Container (type1): {@code struct vfio_iommu_type1_dma_map}. */

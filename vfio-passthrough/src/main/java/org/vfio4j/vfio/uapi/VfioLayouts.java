@@ -180,6 +180,19 @@ public final class VfioLayouts {
         }
     }
 
+    /** {@code struct vfio_device_ioeventfd}; {@code fd} -1 de-assigns. */
+    public static final class DeviceIoEventFd {
+        public static final int SIZE = 32;
+        public static final int ARGSZ = 0;
+        public static final int FLAGS = 4;
+        public static final int OFFSET = 8;
+        public static final int DATA = 16;
+        public static final int FD = 24;
+
+        private DeviceIoEventFd() {
+        }
+    }
+
     /** {@code struct vfio_iommu_type1_dma_map}. */
     public static final class DmaMap {
         public static final int SIZE = 32;

@@ -42,10 +42,25 @@ class ConfigVirtualizationTest {
     }
 
     @Test
-    void identityPassesThroughLive() {
+    void identityComesFromTheDeviceOnceUntilAReset() {
         assertEquals(0x10d38086L, rig.cfgRead(0, 4));
         rig.config.buffer().putShort(0x2E, (short) 0x4242);
-        assertEquals(0x4242, rig.cfgRead(0x2E, 2), "subsystem id is read from the device on every access");
+        assertEquals(0x4242, rig.cfgRead(0x2E, 2), "the subsystem id comes from the device");
+        rig.config.buffer().putShort(0x2E, (short) 0x4343);
+        rig.config.buffer().putShort(0x00, (short) 0x1111);
+        assertEquals(0x4242, rig.cfgRead(0x2E, 2), "ids cannot change while the function runs: answered from memory");
+        assertEquals(0x10d38086L, rig.cfgRead(0, 4));
+        dev.reset();
+        assertEquals(0x4343, rig.cfgRead(0x2E, 2), "a reset makes the next read ask the device again");
+        assertEquals(0x10d31111L, rig.cfgRead(0, 4));
+    }
+
+    @Test
+    void registersTheDeviceCanChangeAreReadEveryTime() {
+        int status = phys16(0x06);
+        rig.cfgRead(0x06, 2);
+        rig.config.buffer().putShort(0x06, (short) (status ^ 0x0100));
+        assertEquals((status ^ 0x0100) & 0xFFEF, rig.cfgRead(0x06, 2) & 0xFFEF, "status comes from the device");
     }
 
     @Test

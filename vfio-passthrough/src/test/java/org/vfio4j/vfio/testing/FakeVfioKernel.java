@@ -42,6 +42,7 @@ public final class FakeVfioKernel implements Syscalls {
     private final TreeMap<Integer, Group> groups = new TreeMap<>();
     private final Map<Long, Mmap> mmaps = new HashMap<>();
     private final List<String> ioctlLog = new ArrayList<>();
+    private final Map<String, Integer> ioeventfds = new java.util.LinkedHashMap<>();
     private int nextFd = FD_BASE;
 
     // type1 configuration shared by every container
@@ -553,10 +554,54 @@ public final class FakeVfioKernel implements Syscalls {
         if (is(req, VfioIoctls.VFIO_DEVICE_GET_PCI_HOT_RESET_INFO)) {
             return hotResetInfo(d, p);
         }
+        if (is(req, VfioIoctls.VFIO_DEVICE_IOEVENTFD)) {
+            return ioeventfd(d, p);
+        }
         if (is(req, VfioIoctls.VFIO_DEVICE_PCI_HOT_RESET)) {
             return hotReset(d, p);
         }
         return -Errno.ENOTTY;
+    }
+
+    /**
+     * VFIO_DEVICE_IOEVENTFD as vfio-pci answers it: one width flag, the offset inside a BAR region (the MSI-X table
+     * excluded is not modelled), the write aligned to its width; an fd assigns, -1 de-assigns the same
+     * offset/data/width (ENODEV when there is none). Assigned ones are listed by {@link #ioeventfds()}.
+     */
+    private int ioeventfd(FakeVfioDevice d, Pointer p) {
+        if (p.getInt(VfioLayouts.DeviceIoEventFd.ARGSZ) < VfioLayouts.DeviceIoEventFd.SIZE) {
+            return -Errno.EINVAL;
+        }
+        int flags = p.getInt(VfioLayouts.DeviceIoEventFd.FLAGS);
+        int size = flags & VFIO_DEVICE_IOEVENTFD_SIZE_MASK;
+        if ((flags & ~VFIO_DEVICE_IOEVENTFD_SIZE_MASK) != 0 || Integer.bitCount(size) != 1) {
+            return -Errno.EINVAL;
+        }
+        int bytes = size == VFIO_DEVICE_IOEVENTFD_8 ? 1 : size == VFIO_DEVICE_IOEVENTFD_16 ? 2
+                : size == VFIO_DEVICE_IOEVENTFD_32 ? 4 : 8;
+        long offset = p.getLong(VfioLayouts.DeviceIoEventFd.OFFSET);
+        int index = (int) (offset >>> FakeVfioDevice.OFFSET_SHIFT);
+        long within = offset & ((1L << FakeVfioDevice.OFFSET_SHIFT) - 1);
+        if (index > VFIO_PCI_BAR5_REGION_INDEX || index >= d.numRegions() || d.region(index) == null
+                || within + bytes > d.region(index).size || (within & (bytes - 1)) != 0) {
+            return -Errno.EINVAL;
+        }
+        long data = p.getLong(VfioLayouts.DeviceIoEventFd.DATA);
+        int efd = p.getInt(VfioLayouts.DeviceIoEventFd.FD);
+        String key = String.format("%s offset 0x%x width %d data 0x%x", d.name, offset, bytes, data);
+        if (efd == -1) {
+            return ioeventfds.remove(key) != null ? 0 : -Errno.ENODEV;
+        }
+        if (efd < 0 || ioeventfds.containsKey(key)) {
+            return efd < 0 ? -Errno.EBADF : -Errno.EEXIST;
+        }
+        ioeventfds.put(key, efd);
+        return 0;
+    }
+
+    /** The VFIO_DEVICE_IOEVENTFD registrations in force: "device offset 0x.. width N data 0x.." -> eventfd. */
+    public synchronized Map<String, Integer> ioeventfds() {
+        return Map.copyOf(ioeventfds);
     }
 
     private int regionInfo(FakeVfioDevice d, Pointer p) {

@@ -57,6 +57,8 @@ class VfioUapiHeaderTest {
         struct("DmaAvailCap", "vfio_iommu_type1_info_dma_avail", "AVAIL=avail");
         struct("DmaMap", "vfio_iommu_type1_dma_map", "ARGSZ=argsz", "FLAGS=flags", "VADDR=vaddr", "IOVA=iova",
                 "MAP_SIZE=size");
+        struct("DeviceIoEventFd", "vfio_device_ioeventfd", "ARGSZ=argsz", "FLAGS=flags", "OFFSET=offset",
+                "DATA=data", "FD=fd");
         struct("DmaUnmap", "vfio_iommu_type1_dma_unmap", "ARGSZ=argsz", "FLAGS=flags", "IOVA=iova",
                 "UNMAP_SIZE=size");
     }
@@ -112,7 +114,7 @@ class VfioUapiHeaderTest {
             }
             expr.put(key, key);
         }
-        assertEquals(19, java.size(), "17 ioctls plus VFIO_TYPE and VFIO_BASE");
+        assertEquals(20, java.size(), "18 ioctls plus VFIO_TYPE and VFIO_BASE");
         assertEquals(java, CProbe.evaluate(List.of("linux/vfio.h"), expr));
     }
 

@@ -31,6 +31,10 @@ public final class KvmAbi {
     public static final Ioctl KVM_GET_DIRTY_LOG = Ioctl.iow("KVM_GET_DIRTY_LOG", KVMIO, 0x42, Sizes.DIRTY_LOG);
     public static final Ioctl KVM_SET_TSS_ADDR = Ioctl.io("KVM_SET_TSS_ADDR", KVMIO, 0x47);
     public static final Ioctl KVM_SET_IDENTITY_MAP_ADDR = Ioctl.iow("KVM_SET_IDENTITY_MAP_ADDR", KVMIO, 0x48, 8);
+    public static final Ioctl KVM_REGISTER_COALESCED_MMIO =
+            Ioctl.iow("KVM_REGISTER_COALESCED_MMIO", KVMIO, 0x67, Sizes.COALESCED_MMIO_ZONE);
+    public static final Ioctl KVM_UNREGISTER_COALESCED_MMIO =
+            Ioctl.iow("KVM_UNREGISTER_COALESCED_MMIO", KVMIO, 0x68, Sizes.COALESCED_MMIO_ZONE);
     public static final Ioctl KVM_CREATE_IRQCHIP = Ioctl.io("KVM_CREATE_IRQCHIP", KVMIO, 0x60);
     public static final Ioctl KVM_IRQ_LINE = Ioctl.iow("KVM_IRQ_LINE", KVMIO, 0x61, Sizes.IRQ_LEVEL);
     public static final Ioctl KVM_SET_GSI_ROUTING = Ioctl.iow("KVM_SET_GSI_ROUTING", KVMIO, 0x6a, Sizes.IRQ_ROUTING);
@@ -63,6 +67,8 @@ public final class KvmAbi {
         public static final int SET_TSS_ADDR = 4;
         public static final int NR_VCPUS = 9;
         public static final int NR_MEMSLOTS = 10;
+        /** Answers the page offset of the coalesced ring in the vCPU mapping (0: none). */
+        public static final int COALESCED_MMIO = 15;
         public static final int IRQ_ROUTING = 25;
         public static final int IRQFD = 32;
         public static final int PIT2 = 33;
@@ -74,6 +80,7 @@ public final class KvmAbi {
         public static final int IRQFD_RESAMPLE = 82;
         public static final int DEVICE_CTRL = 89;
         public static final int IMMEDIATE_EXIT = 136;
+        public static final int COALESCED_PIO = 162;
     }
 
     // Flags.
@@ -182,6 +189,31 @@ public final class KvmAbi {
         public static final int CPUID_ENTRY2 = 40;
         public static final int PIT_CONFIG = 64;
         public static final int LAPIC_STATE = 1024;
+        public static final int COALESCED_MMIO_ZONE = 16;
+        /** {@code struct kvm_coalesced_mmio}: one ring entry. */
+        public static final int COALESCED_MMIO = 24;
+        /** {@code struct kvm_coalesced_mmio_ring} header ({@code first}, {@code last}); entries follow. */
+        public static final int COALESCED_MMIO_RING = 8;
+    }
+
+    /** {@code KVM_COALESCED_MMIO_MAX}: ring entries in one 4 KiB page. */
+    public static final int COALESCED_MMIO_MAX = (4096 - Sizes.COALESCED_MMIO_RING) / Sizes.COALESCED_MMIO;
+
+    /** {@code struct kvm_coalesced_mmio_zone}, {@code struct kvm_coalesced_mmio} and the ring header. */
+    public static final class Coalesced {
+        private Coalesced() {
+        }
+
+        public static final int ZONE_ADDR = 0;
+        public static final int ZONE_SIZE = 8;
+        public static final int ZONE_PIO = 12;
+        public static final int RING_FIRST = 0;
+        public static final int RING_LAST = 4;
+        public static final int RING_ENTRIES = 8;
+        public static final int ENTRY_PHYS_ADDR = 0;
+        public static final int ENTRY_LEN = 8;
+        public static final int ENTRY_PIO = 12;
+        public static final int ENTRY_DATA = 16;
     }
 
     /** {@code struct kvm_cpuid_entry2}, offsets within one entry. */

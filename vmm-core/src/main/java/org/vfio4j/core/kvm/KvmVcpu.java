@@ -2,6 +2,8 @@ package org.vfio4j.core.kvm;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.vfio4j.core.sys.FileDescriptor;
@@ -19,6 +21,7 @@ public final class KvmVcpu implements AutoCloseable {
     private final FileDescriptor fd;
     private final MemoryMapping run;
     private final Pointer runPage;
+    private final ByteBuffer runBuffer;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     KvmVcpu(KvmVm vm, int id, FileDescriptor fd) {
@@ -32,6 +35,7 @@ public final class KvmVcpu implements AutoCloseable {
             throw e;
         }
         this.runPage = run.pointer();
+        this.runBuffer = runPage.getByteBuffer(0, run.length()).order(ByteOrder.nativeOrder());
     }
 
     /** The vCPU id (also its initial APIC id). */
@@ -54,6 +58,16 @@ public final class KvmVcpu implements AutoCloseable {
         return runPage;
     }
 
+    /**
+     * The {@code kvm_run} page as one direct buffer (native byte order, absolute indexes = {@link KvmAbi.Run}
+     * offsets). The run loop reads and answers exits through it: a buffer access is a plain memory access once
+     * compiled, where each {@link Pointer} accessor is a JNI call. Shared with the run loop; use absolute accessors
+     * only. Valid until {@link #close()}.
+     */
+    public ByteBuffer runBuffer() {
+        return runBuffer;
+    }
+
     /** KVM_RUN once; returns 0, or {@code -errno} (EINTR when a signal or immediate_exit stopped it). */
     public int runOnce() {
         return fd.ioctlRaw(KvmAbi.KVM_RUN, 0L);
@@ -61,12 +75,12 @@ public final class KvmVcpu implements AutoCloseable {
 
     /** {@code kvm_run.exit_reason} after {@link #runOnce()}. */
     public int exitReason() {
-        return runPage.getInt(KvmAbi.Run.EXIT_REASON);
+        return runBuffer.getInt(KvmAbi.Run.EXIT_REASON);
     }
 
     /** Sets {@code kvm_run.immediate_exit}: while set, KVM_RUN returns EINTR at once instead of entering the guest. */
     public void immediateExit(boolean on) {
-        runPage.setByte(KvmAbi.Run.IMMEDIATE_EXIT, (byte) (on ? 1 : 0));
+        runBuffer.put(KvmAbi.Run.IMMEDIATE_EXIT, (byte) (on ? 1 : 0));
     }
 
     /** KVM_GET_REGS. */

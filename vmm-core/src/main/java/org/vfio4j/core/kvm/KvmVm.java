@@ -28,12 +28,36 @@ public final class KvmVm implements AutoCloseable {
     private final List<AutoCloseable> owned = new CopyOnWriteArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean irqchip;
+    private volatile CoalescedIo coalesced;
 
     KvmVm(Kvm kvm, FileDescriptor fd) {
         this.kvm = kvm;
         this.fd = fd;
         int nr = fd.ioctl(KvmAbi.KVM_CHECK_EXTENSION, KvmAbi.Cap.NR_MEMSLOTS);
         this.memslots = new Memslots(nr > 0 ? nr : 32);
+    }
+
+    /**
+     * This VM's coalesced I/O ring ({@link CoalescedIo}), created on first use: asking for it costs two
+     * KVM_CHECK_EXTENSION calls, and a VM that never asks has no ring to drain.
+     */
+    public CoalescedIo coalescedIo() {
+        CoalescedIo c = coalesced;
+        if (c == null) {
+            synchronized (this) {
+                c = coalesced;
+                if (c == null) {
+                    c = new CoalescedIo(this);
+                    coalesced = c;
+                }
+            }
+        }
+        return c;
+    }
+
+    /** The ring if {@link #coalescedIo()} was ever asked for, else null (the run loop's per-exit check). */
+    CoalescedIo coalescedIoIfUsed() {
+        return coalesced;
     }
 
     /** The VM fd. */

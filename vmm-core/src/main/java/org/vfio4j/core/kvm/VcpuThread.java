@@ -1,11 +1,12 @@
 package org.vfio4j.core.kvm;
 
-import com.sun.jna.Pointer;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfio4j.core.bus.TrapBus;
@@ -20,6 +21,11 @@ import org.vfio4j.core.sys.Syscalls;
  *
  * <p>{@link #stop()} sets {@code immediate_exit}, then signals the thread ({@link VcpuKicker}) until it leaves, and
  * joins it.
+ *
+ * <p>The exit path allocates nothing: {@code kvm_run} is read and answered through one direct buffer
+ * ({@link KvmVcpu#runBuffer()}), KVM_RUN is an ioctl with primitive arguments whose errno is read only when it fails,
+ * and the exit counters are plain longs that only this thread writes (published with opaque stores, so another
+ * thread reads a recent count without a lock or an atomic read-modify-write on the path).
  */
 public final class VcpuThread implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VcpuThread.class);
@@ -29,7 +35,9 @@ public final class VcpuThread implements AutoCloseable {
     private final TrapBus mmio;
     private final Syscalls sys;
     private final Thread thread;
-    private final AtomicLongArray exits = new AtomicLongArray(KvmAbi.Exit.COUNT);
+    private static final VarHandle COUNTS = MethodHandles.arrayElementVarHandle(long[].class);
+    /** Exits by reason; written only by the vCPU thread. */
+    private final long[] exits = new long[KvmAbi.Exit.COUNT];
     private final CompletableFuture<VcpuStop> stopped = new CompletableFuture<>();
     private final CompletableFuture<Integer> tid = new CompletableFuture<>();
     private volatile boolean stopRequested;
@@ -68,14 +76,24 @@ public final class VcpuThread implements AutoCloseable {
 
     /** How many exits with {@code reason} ({@link KvmAbi.Exit}) this vCPU has taken. */
     public long exitCount(int reason) {
-        return exits.get(Math.min(Math.max(reason, 0), KvmAbi.Exit.COUNT - 1));
+        return (long) COUNTS.getOpaque(exits, bucket(reason));
+    }
+
+    private static int bucket(int reason) {
+        return Math.min(Math.max(reason, 0), KvmAbi.Exit.COUNT - 1);
+    }
+
+    /** Counts one exit; called on the vCPU thread only (single writer, so no atomic increment is needed). */
+    private void count(int reason) {
+        int i = bucket(reason);
+        COUNTS.setOpaque(exits, i, exits[i] + 1);
     }
 
     /** Exit counts by reason name, non-zero ones only, in reason order. */
     public Map<String, Long> exitCounts() {
         Map<String, Long> out = new LinkedHashMap<>();
-        for (int i = 0; i < exits.length(); i++) {
-            long n = exits.get(i);
+        for (int i = 0; i < exits.length; i++) {
+            long n = (long) COUNTS.getOpaque(exits, i);
             if (n != 0) {
                 out.put(KvmAbi.Exit.name(i), n);
             }
@@ -101,7 +119,7 @@ public final class VcpuThread implements AutoCloseable {
     }
 
     private VcpuStop runUntilStop() {
-        Pointer run = vcpu.runPage();
+        ByteBuffer run = vcpu.runBuffer();
         while (true) {
             if (stopRequested) {
                 return new VcpuStop(VcpuStop.Cause.REQUESTED, -1, "stop requested");
@@ -109,14 +127,18 @@ public final class VcpuThread implements AutoCloseable {
             int r = vcpu.runOnce();
             if (r < 0) {
                 if (-r == Errno.EINTR || -r == Errno.EAGAIN) {
-                    exits.incrementAndGet(KvmAbi.Exit.INTR);
+                    count(KvmAbi.Exit.INTR);
                     continue;
                 }
                 return new VcpuStop(VcpuStop.Cause.ERROR, -1, String.format("vcpu %d: KVM_RUN failed: %s (%d)",
                         vcpu.id(), Errno.name(-r), -r));
             }
             int reason = run.getInt(KvmAbi.Run.EXIT_REASON);
-            exits.incrementAndGet(Math.min(Math.max(reason, 0), KvmAbi.Exit.COUNT - 1));
+            count(reason);
+            CoalescedIo coalesced = vcpu.vm().coalescedIoIfUsed();
+            if (coalesced != null) {
+                coalesced.drain(run, pio, mmio); // writes queued by KVM happened before this exit
+            }
             switch (reason) {
                 case KvmAbi.Exit.IO -> handleIo(run);
                 case KvmAbi.Exit.MMIO -> handleMmio(run);
@@ -151,7 +173,7 @@ public final class VcpuThread implements AutoCloseable {
         }
     }
 
-    private String internalError(Pointer run) {
+    private String internalError(ByteBuffer run) {
         int suberror = run.getInt(KvmAbi.Run.INTERNAL_SUBERROR);
         int ndata = Math.min(run.getInt(KvmAbi.Run.INTERNAL_NDATA), 16);
         StringBuilder sb = new StringBuilder(String.format("vcpu %d: KVM_EXIT_INTERNAL_ERROR suberror %d (%s)",
@@ -164,7 +186,7 @@ public final class VcpuThread implements AutoCloseable {
                 }));
         sb.append(", data [");
         for (int i = 0; i < ndata; i++) {
-            sb.append(i == 0 ? "" : " ").append(String.format("0x%x", run.getLong(KvmAbi.Run.INTERNAL_DATA + 8L * i)));
+            sb.append(i == 0 ? "" : " ").append(String.format("0x%x", run.getLong(KvmAbi.Run.INTERNAL_DATA + 8 * i)));
         }
         return sb.append("] at ").append(safeRegisters()).toString();
     }
@@ -181,14 +203,15 @@ public final class VcpuThread implements AutoCloseable {
      * One KVM_EXIT_IO: {@code count} accesses of {@code size} bytes at one port (count > 1 for REP INS/OUTS), the
      * data laid out back to back at {@code data_offset} in the kvm_run page.
      */
-    private void handleIo(Pointer run) {
-        boolean out = run.getByte(KvmAbi.Run.IO_DIRECTION) == KvmAbi.KVM_EXIT_IO_OUT;
-        int size = run.getByte(KvmAbi.Run.IO_SIZE);
+    private void handleIo(ByteBuffer run) {
+        boolean out = run.get(KvmAbi.Run.IO_DIRECTION) == KvmAbi.KVM_EXIT_IO_OUT;
+        int size = run.get(KvmAbi.Run.IO_SIZE);
         int port = run.getShort(KvmAbi.Run.IO_PORT) & 0xffff;
         int count = run.getInt(KvmAbi.Run.IO_COUNT);
-        long dataOffset = run.getLong(KvmAbi.Run.IO_DATA_OFFSET);
+        // data_offset is inside the mmapped kvm_run area (KVM puts the data in the page after struct kvm_run).
+        int dataOffset = (int) run.getLong(KvmAbi.Run.IO_DATA_OFFSET);
         for (int i = 0; i < count; i++) {
-            long at = dataOffset + (long) i * size;
+            int at = dataOffset + i * size;
             if (out) {
                 busWrite(pio, port, size, load(run, at, size));
             } else {
@@ -197,10 +220,10 @@ public final class VcpuThread implements AutoCloseable {
         }
     }
 
-    private void handleMmio(Pointer run) {
+    private void handleMmio(ByteBuffer run) {
         long address = run.getLong(KvmAbi.Run.MMIO_PHYS_ADDR);
         int len = run.getInt(KvmAbi.Run.MMIO_LEN);
-        boolean write = run.getByte(KvmAbi.Run.MMIO_IS_WRITE) != 0;
+        boolean write = run.get(KvmAbi.Run.MMIO_IS_WRITE) != 0;
         if (write) {
             busWrite(mmio, address, len, load(run, KvmAbi.Run.MMIO_DATA, len));
         } else {
@@ -232,31 +255,31 @@ public final class VcpuThread implements AutoCloseable {
         }
     }
 
-    private static long load(Pointer p, long at, int size) {
+    private static long load(ByteBuffer p, int at, int size) {
         return switch (size) {
-            case 1 -> p.getByte(at) & 0xffL;
+            case 1 -> p.get(at) & 0xffL;
             case 2 -> p.getShort(at) & 0xffffL;
             case 4 -> p.getInt(at) & 0xffffffffL;
             case 8 -> p.getLong(at);
             default -> {
                 long v = 0;
                 for (int i = 0; i < size; i++) {
-                    v |= (p.getByte(at + i) & 0xffL) << (8 * i);
+                    v |= (p.get(at + i) & 0xffL) << (8 * i);
                 }
                 yield v;
             }
         };
     }
 
-    private static void store(Pointer p, long at, int size, long value) {
+    private static void store(ByteBuffer p, int at, int size, long value) {
         switch (size) {
-            case 1 -> p.setByte(at, (byte) value);
-            case 2 -> p.setShort(at, (short) value);
-            case 4 -> p.setInt(at, (int) value);
-            case 8 -> p.setLong(at, value);
+            case 1 -> p.put(at, (byte) value);
+            case 2 -> p.putShort(at, (short) value);
+            case 4 -> p.putInt(at, (int) value);
+            case 8 -> p.putLong(at, value);
             default -> {
                 for (int i = 0; i < size; i++) {
-                    p.setByte(at + i, (byte) (value >>> (8 * i)));
+                    p.put(at + i, (byte) (value >>> (8 * i)));
                 }
             }
         }

@@ -37,6 +37,21 @@ public interface Syscalls {
     /** {@code pwrite(2)}. Returns the byte count or {@code -errno}. */
     long pwrite(int fd, Pointer buf, long count, long offset);
 
+    /**
+     * {@code pread(2)} into native memory given by its address (a per-thread scratch buffer, a mapped page), for the
+     * trapped-access path: with only primitive arguments the call allocates nothing. Returns the byte count or
+     * {@code -errno}. The default wraps the address in a {@link Pointer} for implementations that only have the
+     * pointer form (test fakes).
+     */
+    default long pread(int fd, long address, long count, long offset) {
+        return pread(fd, new Pointer(address), count, offset);
+    }
+
+    /** {@code pwrite(2)} from native memory given by its address; as {@link #pread(int, long, long, long)}. */
+    default long pwrite(int fd, long address, long count, long offset) {
+        return pwrite(fd, new Pointer(address), count, offset);
+    }
+
     /** {@code eventfd(2)}. Returns the fd or {@code -errno}. */
     int eventfd(int initialValue, int flags);
 

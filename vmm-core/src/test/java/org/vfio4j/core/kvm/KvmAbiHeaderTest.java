@@ -24,7 +24,7 @@ class KvmAbiHeaderTest {
                 java.put(io.name(), io.number());
             }
         }
-        assertEquals(28, java.size(), "ioctls covered");
+        assertEquals(30, java.size(), "ioctls covered");
         Map<String, String> expr = new LinkedHashMap<>();
         java.keySet().forEach(k -> expr.put(k, k));
         assertEquals(java, CProbe.evaluate(List.of("linux/kvm.h"), expr));
@@ -86,6 +86,22 @@ class KvmAbiHeaderTest {
         put(java, expr, "offsetof(struct kvm_cpuid_entry2, edx)", KvmAbi.CpuidEntry.EDX);
         put(java, expr, "sizeof(struct kvm_pit_config)", KvmAbi.Sizes.PIT_CONFIG);
         put(java, expr, "sizeof(struct kvm_lapic_state)", KvmAbi.Sizes.LAPIC_STATE);
+        put(java, expr, "sizeof(struct kvm_coalesced_mmio_zone)", KvmAbi.Sizes.COALESCED_MMIO_ZONE);
+        put(java, expr, "sizeof(struct kvm_coalesced_mmio)", KvmAbi.Sizes.COALESCED_MMIO);
+        put(java, expr, "sizeof(struct kvm_coalesced_mmio_ring)", KvmAbi.Sizes.COALESCED_MMIO_RING);
+        // KVM_COALESCED_MMIO_MAX is written in terms of the kernel's PAGE_SIZE, which user space headers lack
+        put(java, expr, "(4096 - sizeof(struct kvm_coalesced_mmio_ring)) / sizeof(struct kvm_coalesced_mmio)",
+                KvmAbi.COALESCED_MMIO_MAX);
+        put(java, expr, "offsetof(struct kvm_coalesced_mmio_zone, addr)", KvmAbi.Coalesced.ZONE_ADDR);
+        put(java, expr, "offsetof(struct kvm_coalesced_mmio_zone, size)", KvmAbi.Coalesced.ZONE_SIZE);
+        put(java, expr, "offsetof(struct kvm_coalesced_mmio_zone, pio)", KvmAbi.Coalesced.ZONE_PIO);
+        put(java, expr, "offsetof(struct kvm_coalesced_mmio_ring, first)", KvmAbi.Coalesced.RING_FIRST);
+        put(java, expr, "offsetof(struct kvm_coalesced_mmio_ring, last)", KvmAbi.Coalesced.RING_LAST);
+        put(java, expr, "offsetof(struct kvm_coalesced_mmio_ring, coalesced_mmio)", KvmAbi.Coalesced.RING_ENTRIES);
+        put(java, expr, "offsetof(struct kvm_coalesced_mmio, phys_addr)", KvmAbi.Coalesced.ENTRY_PHYS_ADDR);
+        put(java, expr, "offsetof(struct kvm_coalesced_mmio, len)", KvmAbi.Coalesced.ENTRY_LEN);
+        put(java, expr, "offsetof(struct kvm_coalesced_mmio, pio)", KvmAbi.Coalesced.ENTRY_PIO);
+        put(java, expr, "offsetof(struct kvm_coalesced_mmio, data)", KvmAbi.Coalesced.ENTRY_DATA);
         put(java, expr, "offsetof(struct kvm_run, immediate_exit)", KvmAbi.Run.IMMEDIATE_EXIT);
         put(java, expr, "offsetof(struct kvm_run, exit_reason)", KvmAbi.Run.EXIT_REASON);
         put(java, expr, "offsetof(struct kvm_run, if_flag)", KvmAbi.Run.IF_FLAG);

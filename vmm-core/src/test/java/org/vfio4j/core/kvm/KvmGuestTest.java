@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.vfio4j.core.bus.TrapHandler;
@@ -290,6 +292,46 @@ class KvmGuestTest {
             assertEquals(2, rig.thread.exitCount(KvmAbi.Exit.IO), "0x5b write and the done report");
             reg.close();
             reg.close();
+        }
+    }
+
+    @Test
+    void coalescedPortWritesArriveInOrderAtTheNextExitWithoutExitingThemselves() throws Exception {
+        try (GuestRig rig = new GuestRig(true)) {
+            CoalescedIo coalesced = rig.vmm.vm().coalescedIo();
+            assumeTrue(coalesced.pioSupported(), "no KVM_CAP_COALESCED_PIO on this kernel");
+            Port latch = new Port(0);
+            Port data = new Port(0x77);
+            rig.vmm.pioBus().register(0x710, 4, latch, "latch");
+            rig.vmm.pioBus().register(0x714, 4, data, "data");
+            AutoCloseable zone = coalesced.registerPio(0x710, 4);
+            // 300 writes: more than the ring holds (170), so KVM must exit when it is full and the drain must wrap.
+            rig.startReal("""
+                    mov $0x710, %dx
+                    xor %ecx, %ecx
+                    1: mov %ecx, %eax
+                    out %eax, %dx
+                    inc %ecx
+                    cmp $300, %ecx
+                    jb 1b
+                    mov $0x714, %dx
+                    in %dx, %eax
+                    out %al, $0xf0
+                    2: hlt
+                    jmp 2b
+                    """);
+            rig.awaitReport(0xf0);
+            assertEquals(300, latch.writes.size(), "every coalesced write reached the handler");
+            for (int i = 0; i < 300; i++) {
+                assertEquals(i, latch.writes.get(i)[2], "write " + i + " in order");
+                assertEquals(4, latch.writes.get(i)[1]);
+            }
+            assertEquals(1, data.reads.size());
+            long ioExits = rig.thread.exitCount(KvmAbi.Exit.IO);
+            assertTrue(ioExits <= 2 + 300 / KvmAbi.COALESCED_MMIO_MAX, "port-I/O exits: " + ioExits
+                    + " (the data read, the report, and one per full ring at most)");
+            zone.close();
+            zone.close();
         }
     }
 
