@@ -5,10 +5,10 @@ import org.vfio4j.vfio.iommu.DmaMapper;
 
 /**
  * A device opened through its cdev by {@link IommufdVfio#openPciDevice(String)}, with the iommufd it is bound to and
- * the IOAS it is attached to (both null in the no-IOMMU mode). Closing it closes the device fd (the kernel detaches
+ * the IOAS it is attached to (no IOAS in the no-IOMMU mode). Closing it closes the device fd (the kernel detaches
  * and unbinds it), then unmaps all DMA and destroys the IOAS, then closes the iommufd; idempotent.
  *
- * @param iommufd the iommufd the device is bound to; null in no-IOMMU mode
+ * @param iommufd the iommufd the device is bound to
  * @param ioas the IO address space the device is attached to; null in no-IOMMU mode
  * @param device the device, opened as a cdev
  * @param devId the device id within {@code iommufd} ({@code VFIO_DEVICE_BIND_IOMMUFD}'s answer)
@@ -24,7 +24,7 @@ public record CdevStack(Iommufd iommufd, IommufdIoas ioas, VfioDevice device, in
 
     /** True when the device was bound without an IOMMU (the unsafe mode, asked for explicitly). */
     public boolean noIommu() {
-        return iommufd == null;
+        return ioas == null;
     }
 
     @Override

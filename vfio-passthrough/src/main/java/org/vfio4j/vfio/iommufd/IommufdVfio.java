@@ -14,7 +14,7 @@ import org.vfio4j.vfio.errors.VfioException;
  * The iommufd / VFIO cdev backend's entry point: opens a device through {@code /dev/vfio/devices/vfioN}, binds it to
  * a new iommufd and attaches it to a new IOAS, the counterpart of {@link Vfio#openPciDevice(String)} for the legacy
  * group/container backend. The unsafe no-IOMMU mode is used only through {@link #openPciDeviceWithoutIommu(String)};
- * {@link #openPciDevice(String)} refuses a device that has no IOMMU.
+ * {@link #openPciDevice(String)} refuses a device that has no IOMMU, before opening anything.
  */
 public final class IommufdVfio {
     private final Vfio vfio;
@@ -84,19 +84,31 @@ public final class IommufdVfio {
     }
 
     /**
-     * Opens the device's cdev in the kernel's unsafe no-IOMMU mode (bind with iommufd -1): no DMA isolation, no IOAS.
-     * Only for a caller that asked for it explicitly; the kernel refuses unless the device really has no IOMMU and
-     * {@code vfio.enable_unsafe_noiommu_mode} is set.
+     * Opens a no-IOMMU device's cdev ({@code noiommu-vfioN}, which the kernel creates only for a device without an
+     * IOMMU when {@code vfio.enable_unsafe_noiommu_mode} is set): binds it to a new iommufd, which then only
+     * proves ownership; there is no IOAS and no DMA isolation. Only for a caller that asked for it explicitly.
+     *
+     * @throws VfioException when the device's cdev is not a no-IOMMU one (it has an IOMMU: use
+     *     {@link #openPciDevice(String)})
      */
     public CdevStack openPciDeviceWithoutIommu(String bdfOrPath) {
         String name = vfio.sysfs().deviceName(bdfOrPath);
         String cdev = requireCdev(bdfOrPath, name);
-        FileDescriptor fd = FileDescriptor.open(vfio.syscalls(), VfioCdev.path(cdev), Linux.O_RDWR);
+        if (!cdev.startsWith(VfioCdev.NOIOMMU_PREFIX)) {
+            throw new VfioException(name + ": its VFIO cdev " + cdev + " has an IOMMU behind it; the no-IOMMU mode "
+                    + "is only for devices without one (use openPciDevice)");
+        }
+        Iommufd iommufd = Iommufd.open(vfio.syscalls());
+        FileDescriptor fd = null;
         try {
-            int devId = VfioCdev.bind(fd, -1);
-            return new CdevStack(null, null, VfioDevice.ofCdev(fd, name), devId, cdev);
+            fd = FileDescriptor.open(vfio.syscalls(), VfioCdev.path(cdev), Linux.O_RDWR);
+            int devId = VfioCdev.bind(fd, iommufd.descriptor().fd());
+            return new CdevStack(iommufd, null, VfioDevice.ofCdev(fd, name), devId, cdev);
         } catch (RuntimeException e) {
-            fd.close();
+            if (fd != null) {
+                fd.close();
+            }
+            iommufd.close();
             throw e;
         }
     }

@@ -51,9 +51,9 @@ public final class VfioCdev {
     }
 
     /**
-     * {@code VFIO_DEVICE_BIND_IOMMUFD}: binds the device to {@code iommufdFd}, or, with {@code -1}, in the unsafe
-     * no-IOMMU mode. Returns the device id within that iommufd. Until this succeeds the device fd accepts no other
-     * ioctl.
+     * {@code VFIO_DEVICE_BIND_IOMMUFD}: binds the device to {@code iommufdFd} (also a no-IOMMU device: the iommufd
+     * then only proves ownership). Returns the device id within that iommufd. Until this succeeds the device fd
+     * accepts no other ioctl.
      */
     public static int bind(FileDescriptor device, int iommufdFd) {
         Memory m = new Memory(BindIommufd.SIZE);
@@ -63,7 +63,7 @@ public final class VfioCdev {
         int r = device.ioctlRaw(IommufdIoctls.VFIO_DEVICE_BIND_IOMMUFD, m);
         if (r < 0) {
             throw new SyscallException("ioctl", device.name(), IommufdIoctls.VFIO_DEVICE_BIND_IOMMUFD.name(), -r,
-                    iommufdFd < 0 ? "no-IOMMU mode" : "iommufd fd " + iommufdFd);
+                    "iommufd fd " + iommufdFd);
         }
         return m.getInt(BindIommufd.OUT_DEVID);
     }
