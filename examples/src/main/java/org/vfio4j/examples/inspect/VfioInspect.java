@@ -41,8 +41,8 @@ public final class VfioInspect implements Callable<Integer> {
     @Option(names = "--json", description = "print JSON instead of text")
     boolean json;
 
-    @Option(names = "--backend", description = "VFIO interface to open devices with: legacy (group + type1 "
-            + "container), iommufd (device cdev + iommufd IOAS) or auto (iommufd when the kernel has it); "
+    @Option(names = "--backend", description = "VFIO interface to open devices with: ${COMPLETION-CANDIDATES} "
+            + "(group + type1 container; device cdev + iommufd IOAS; the cdev when the kernel has it); "
             + "default: ${DEFAULT-VALUE}")
     VfioBackend backend = VfioBackend.LEGACY_CONTAINER;
 
