@@ -160,7 +160,7 @@ class IommufdTestbedTest {
     }
 
     @Test
-    void aFreshIoasAllowsMoreThanOneWithADeviceAttached() {
+    void aFreshIoasHasNoReservedHoleUntilADeviceIsAttached() {
         try (CdevStack edu = open("edu");
              IommufdIoas empty = edu.iommufd().allocateIoas()) {
             List<IovaRange> unattached = empty.queryRanges().ranges();
