@@ -28,7 +28,8 @@ import org.vfio4j.vfio.uapi.VfioIoctls;
 import org.vfio4j.vfio.uapi.VfioLayouts;
 
 /**
- * A VFIO device fd, obtained from its group with {@link VfioGroup#openDevice(String)}. The caller owns it;
+ * A VFIO device fd, obtained from its group with {@link VfioGroup#openDevice(String)}, or opened as a cdev
+ * ({@code /dev/vfio/devices/vfioN}, see {@link #ofCdev}) with no group. The caller owns it;
  * {@link #close()} is idempotent, and the group closes devices that are still open when it is closed itself (the
  * kernel won't detach a group from its container while a device fd is open).
  */
@@ -46,12 +47,20 @@ public final class VfioDevice implements AutoCloseable {
         this.irqs = new IrqControl(fd);
     }
 
+    /**
+     * A device fd opened through its cdev and bound to an iommufd (org.vfio4j.vfio.iommufd); it has no group, so
+     * {@link #group()} is null and a hot reset goes through the cdev rules instead of {@link #hotReset}.
+     */
+    public static VfioDevice ofCdev(FileDescriptor fd, String name) {
+        return new VfioDevice(fd, name, null);
+    }
+
     /** The device name (its BDF for PCI). */
     public String name() {
         return name;
     }
 
-    /** The group this device was opened from. */
+    /** The group this device was opened from; null for a cdev-opened device. */
     public VfioGroup group() {
         return group;
     }
@@ -189,6 +198,10 @@ public final class VfioDevice implements AutoCloseable {
      * @throws org.vfio4j.vfio.errors.HotResetRefusedException before the ioctl when an affected group isn't among them
      */
     public void hotReset(Collection<VfioGroup> otherGroups) {
+        if (group == null) {
+            throw new IllegalStateException(name + " was opened as a cdev: a hot reset proves ownership through "
+                    + "its iommufd, not group fds");
+        }
         Map<Integer, FileDescriptor> owned = new LinkedHashMap<>();
         owned.put(group.id(), group.descriptor());
         for (VfioGroup g : otherGroups) {
@@ -209,13 +222,15 @@ public final class VfioDevice implements AutoCloseable {
             try {
                 fd.close();
             } finally {
-                group.forget(this);
+                if (group != null) {
+                    group.forget(this);
+                }
             }
         }
     }
 
     @Override
     public String toString() {
-        return "vfio device " + name + " (group " + group.id() + ")";
+        return "vfio device " + name + (group != null ? " (group " + group.id() + ")" : " (cdev)");
     }
 }

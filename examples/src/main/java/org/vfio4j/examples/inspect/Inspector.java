@@ -10,6 +10,8 @@ import org.vfio4j.vfio.DeviceInfo;
 import org.vfio4j.vfio.iommu.IommuInfo;
 import org.vfio4j.vfio.iommu.IovaRange;
 import org.vfio4j.vfio.iommu.Type1Iommu;
+import org.vfio4j.vfio.iommufd.CdevStack;
+import org.vfio4j.vfio.iommufd.IommufdVfio;
 import org.vfio4j.vfio.irq.IrqInfo;
 import org.vfio4j.vfio.region.RegionCapability;
 import org.vfio4j.vfio.region.RegionInfo;
@@ -49,34 +51,76 @@ public final class Inspector {
                 Type1Iommu iommu = container.setIommu();
                 DeviceReport.Iommu iommuReport = iommu(iommu);
                 try (VfioDevice dev = group.openDevice(device)) {
-                    DeviceInfo info = dev.info();
-                    List<DeviceReport.Region> regions = new ArrayList<>();
-                    for (RegionInfo r : dev.regions()) {
-                        regions.add(region(r));
-                    }
-                    List<DeviceReport.Irq> irqs = new ArrayList<>();
-                    for (IrqInfo i : dev.irqInfos()) {
-                        irqs.add(new DeviceReport.Irq(i.index(), i.name(), i.flags(), irqFlagNames(i), i.count()));
-                    }
-                    List<DeviceReport.ResetDependency> deps = null;
-                    String hotResetError = null;
-                    try {
-                        HotResetInfo hot = dev.hotResetInfo();
-                        deps = new ArrayList<>();
-                        for (DependentDevice d : hot.devices()) {
-                            deps.add(new DeviceReport.ResetDependency(d.bdf(), d.groupId()));
-                        }
-                    } catch (RuntimeException e) {
-                        // Devices without a bus or slot reset answer this ioctl with an error; that is information.
-                        hotResetError = e.getMessage();
-                    }
-                    return new DeviceReport(device, groupId, true, List.of(), iommuReport, info.flags(),
-                            info.flagNames(), regions, irqs, deps, hotResetError, null);
+                    return deviceReport(device, groupId, iommuReport, dev);
                 }
             }
         } catch (RuntimeException e) {
             return new DeviceReport(device, groupId, viable, offenders, null, null, null, null, null, null, null,
                     e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+    }
+
+    /**
+     * Inspects the device through the iommufd / VFIO cdev backend instead: the device's cdev bound to a new iommufd
+     * and attached to a new IOAS. The IOMMU part of the report is the IOAS (type {@code "iommufd IOAS <id>"}, its
+     * allowed ranges, no DMA_AVAIL); hot-reset dependencies carry device ids within that iommufd, not groups.
+     */
+    public DeviceReport inspectThroughIommufd(String bdfOrPath) {
+        String device = bdfOrPath;
+        Integer groupId = null;
+        try {
+            device = vfio.sysfs().deviceName(bdfOrPath);
+            groupId = vfio.groupOf(bdfOrPath);
+            try (CdevStack stack = new IommufdVfio(vfio).openPciDevice(bdfOrPath)) {
+                List<DeviceReport.Range> ranges = new ArrayList<>();
+                for (IovaRange r : stack.ioas().iovaRanges()) {
+                    ranges.add(new DeviceReport.Range(hex(r.start()), hex(r.end())));
+                }
+                List<String> alignment = List.of(humanSize(stack.ioas().queryRanges().alignment()));
+                DeviceReport.Iommu iommu = new DeviceReport.Iommu("iommufd IOAS " + stack.ioas().id() + " (cdev "
+                        + stack.cdevName() + ")", alignment, ranges, null, null);
+                return deviceReport(device, groupId, iommu, stack.device());
+            }
+        } catch (RuntimeException e) {
+            return new DeviceReport(device, groupId, null, null, null, null, null, null, null, null, null,
+                    e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+    }
+
+    private DeviceReport deviceReport(String device, Integer groupId, DeviceReport.Iommu iommuReport,
+            VfioDevice dev) {
+        DeviceInfo info = dev.info();
+        List<DeviceReport.Region> regions = new ArrayList<>();
+        for (RegionInfo r : dev.regions()) {
+            regions.add(region(r));
+        }
+        List<DeviceReport.Irq> irqs = new ArrayList<>();
+        for (IrqInfo i : dev.irqInfos()) {
+            irqs.add(new DeviceReport.Irq(i.index(), i.name(), i.flags(), irqFlagNames(i), i.count()));
+        }
+        List<DeviceReport.ResetDependency> deps = null;
+        String hotResetError = null;
+        try {
+            HotResetInfo hot = dev.hotResetInfo();
+            deps = new ArrayList<>();
+            for (DependentDevice d : hot.devices()) {
+                // A cdev-opened device gets device ids in that field (dev-id form); report the group from sysfs.
+                int group = dev.group() != null ? d.groupId() : groupFromSysfs(d.bdf());
+                deps.add(new DeviceReport.ResetDependency(d.bdf(), group));
+            }
+        } catch (RuntimeException e) {
+            // Devices without a bus or slot reset answer this ioctl with an error; that is information.
+            hotResetError = e.getMessage();
+        }
+        return new DeviceReport(device, groupId, true, List.of(), iommuReport, info.flags(), info.flagNames(),
+                regions, irqs, deps, hotResetError, null);
+    }
+
+    private int groupFromSysfs(String bdf) {
+        try {
+            return vfio.groupOf(bdf);
+        } catch (RuntimeException e) {
+            return -1;
         }
     }
 

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.vfio4j.core.sys.Syscalls;
 import org.vfio4j.vfio.Vfio;
+import org.vfio4j.vfio.iommufd.IommufdVfio;
+import org.vfio4j.vfio.iommufd.VfioBackend;
 import org.vfio4j.vfio.sysfs.Sysfs;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -38,6 +40,11 @@ public final class VfioInspect implements Callable<Integer> {
 
     @Option(names = "--json", description = "print JSON instead of text")
     boolean json;
+
+    @Option(names = "--backend", description = "VFIO interface to open devices with: ${COMPLETION-CANDIDATES} "
+            + "(group + type1 container; device cdev + iommufd IOAS; the cdev when the kernel has it); "
+            + "default: ${DEFAULT-VALUE}")
+    VfioBackend backend = VfioBackend.LEGACY_CONTAINER;
 
     @Option(names = "--root", hidden = true, description = "file system root that holds sys/ (for tests)")
     Path root = Path.of("/");
@@ -71,7 +78,9 @@ public final class VfioInspect implements Callable<Integer> {
         Inspector inspector = new Inspector(vfio);
         List<DeviceReport> reports = new ArrayList<>();
         for (String target : targets) {
-            reports.add(inspector.inspect(target));
+            boolean cdev = backend.resolve(vfio.sysfs(), target, IommufdVfio.hostSupported())
+                    == VfioBackend.IOMMUFD_CDEV;
+            reports.add(cdev ? inspector.inspectThroughIommufd(target) : inspector.inspect(target));
         }
         if (json) {
             out.println(JsonMapper.builder().build().writerWithDefaultPrettyPrinter()

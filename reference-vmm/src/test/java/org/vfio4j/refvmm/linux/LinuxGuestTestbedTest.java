@@ -49,6 +49,7 @@ import org.vfio4j.vfio.testing.TestbedDevices;
  * </ol>
  */
 @Tag("testbed")
+@Tag("testbed-linux-guest")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 15, unit = TimeUnit.MINUTES)
 class LinuxGuestTestbedTest {

@@ -8,7 +8,8 @@ import org.vfio4j.core.sys.SyscallException;
  * The KVM-VFIO pseudo device (KVM_DEV_TYPE_VFIO). Telling KVM which VFIO groups the VM uses lets it handle
  * non-coherent DMA (WBINVD) and hand the group to architecture code. vfio-passthrough calls {@link #addGroup} with
  * its group fd after attaching the group, and {@link #removeGroup} before releasing it. Installed headers (Linux 6.1)
- * name the attribute group KVM_DEV_VFIO_GROUP; newer kernels call the same values KVM_DEV_VFIO_FILE.
+ * name the attribute group KVM_DEV_VFIO_GROUP; newer kernels (6.6+) call the same values KVM_DEV_VFIO_FILE and also
+ * accept a VFIO device cdev fd there ({@link #addFile}), which is how the iommufd backend registers its devices.
  */
 public final class KvmVfioDevice implements AutoCloseable {
     private final FileDescriptor fd;
@@ -24,12 +25,25 @@ public final class KvmVfioDevice implements AutoCloseable {
 
     /** KVM_DEV_VFIO_GROUP_ADD: the VM now uses the VFIO group open as {@code groupFd}. */
     public void addGroup(int groupFd) {
-        setAttr(KvmAbi.KVM_DEV_VFIO_GROUP_ADD, groupFd, "KVM_DEV_VFIO_GROUP_ADD");
+        setAttr(KvmAbi.KVM_DEV_VFIO_GROUP_ADD, groupFd, "KVM_DEV_VFIO_GROUP_ADD group fd");
     }
 
     /** KVM_DEV_VFIO_GROUP_DEL: the VM no longer uses the group. */
     public void removeGroup(int groupFd) {
-        setAttr(KvmAbi.KVM_DEV_VFIO_GROUP_DEL, groupFd, "KVM_DEV_VFIO_GROUP_DEL");
+        setAttr(KvmAbi.KVM_DEV_VFIO_GROUP_DEL, groupFd, "KVM_DEV_VFIO_GROUP_DEL group fd");
+    }
+
+    /**
+     * KVM_DEV_VFIO_FILE_ADD (the same attribute as GROUP_ADD, renamed in Linux 6.6): the VM now uses the VFIO file
+     * open as {@code fileFd}, a group fd or a device cdev fd.
+     */
+    public void addFile(int fileFd) {
+        setAttr(KvmAbi.KVM_DEV_VFIO_GROUP_ADD, fileFd, "KVM_DEV_VFIO_FILE_ADD fd");
+    }
+
+    /** KVM_DEV_VFIO_FILE_DEL (alias of GROUP_DEL): the VM no longer uses the VFIO file. */
+    public void removeFile(int fileFd) {
+        setAttr(KvmAbi.KVM_DEV_VFIO_GROUP_DEL, fileFd, "KVM_DEV_VFIO_FILE_DEL fd");
     }
 
     private void setAttr(int attr, int groupFd, String what) {
@@ -43,7 +57,7 @@ public final class KvmVfioDevice implements AutoCloseable {
         int r = fd.ioctlRaw(KvmAbi.KVM_SET_DEVICE_ATTR, arg);
         if (r < 0) {
             throw new SyscallException("ioctl", fd.name(), KvmAbi.KVM_SET_DEVICE_ATTR.name(), -r,
-                    what + " group fd " + groupFd);
+                    what + " " + groupFd);
         }
     }
 

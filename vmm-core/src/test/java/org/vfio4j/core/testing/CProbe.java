@@ -52,6 +52,16 @@ public final class CProbe {
      */
     public static Map<String, Long> evaluate(List<String> headers, String preamble, Map<String, String> expressions)
             throws IOException, InterruptedException {
+        return evaluateWithIncludes(List.of(), headers, preamble, expressions);
+    }
+
+    /**
+     * As {@link #evaluate(List, String, Map)}, with {@code includeDirs} searched before the installed headers
+     * ({@code gcc -I}), for headers newer than the host's {@code linux-libc-dev} (e.g. a kernel's
+     * {@code make headers_install} output).
+     */
+    public static Map<String, Long> evaluateWithIncludes(List<Path> includeDirs, List<String> headers,
+            String preamble, Map<String, String> expressions) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("vfio4j-cprobe");
         try {
             StringBuilder src = new StringBuilder();
@@ -69,7 +79,12 @@ public final class CProbe {
             Path c = dir.resolve("probe.c");
             Path exe = dir.resolve("probe");
             Files.writeString(c, src, StandardCharsets.UTF_8);
-            String compileOutput = run(List.of("gcc", "-std=gnu11", "-o", exe.toString(), c.toString()));
+            List<String> gcc = new ArrayList<>(List.of("gcc", "-std=gnu11"));
+            for (Path include : includeDirs) {
+                gcc.add("-I" + include);
+            }
+            gcc.addAll(List.of("-o", exe.toString(), c.toString()));
+            String compileOutput = run(gcc);
             if (!Files.exists(exe)) {
                 throw new IllegalStateException("gcc failed on the probe:\n" + compileOutput + "\n" + src);
             }
