@@ -94,7 +94,7 @@ final class VirtualConfig {
         cs.setEmulatedRange(0, length, false);
         int pmcsr = pmControl(physical);
         MemoryGate gate = new MemoryGate(pmcsr < 0 || (physical[pmcsr] & PCI_PM_CTRL_STATE_MASK) != PCI_D3HOT);
-        cs.setPassthrough(new RegionBacking(name, config, gate, pmcsr, guestLog));
+        cs.setPassthrough(new RegionBacking(name, config, gate, pmcsr, guestLog, cs));
 
         // Command: the decode and bus-master bits are mirrored in the image (PciBars watches them) and passed on.
         // The guest starts with its BARs unassigned, so the device must not decode (or master) until the guest
@@ -262,7 +262,7 @@ final class VirtualConfig {
      * Whether the device answers at its memory BARs: its command register's memory bit and its power state as the
      * VMM last wrote them. Off means the kernel zapped the BAR mmaps (an access through a memslot would fail KVM_RUN
      * with EFAULT), so {@link BarMapper} keeps the BARs trapped; trapped accesses then get what VFIO answers
-     * (all-ones reads). The listener runs with the config space lock held.
+     * (all-ones reads). The listener runs with the config space's monitor held (taken before the gate's).
      */
     static final class MemoryGate {
         volatile boolean commandMemory;
@@ -309,13 +309,17 @@ final class VirtualConfig {
         private final MemoryGate gate;
         private final int pmcsr;
         private final GuestLog guestLog;
+        /** The config space's monitor: taken before the gate, as {@code VfioPciDevice.reset()} does. */
+        private final Object configLock;
 
-        RegionBacking(String name, VfioRegion region, MemoryGate gate, int pmcsr, GuestLog guestLog) {
+        RegionBacking(String name, VfioRegion region, MemoryGate gate, int pmcsr, GuestLog guestLog,
+                Object configLock) {
             this.name = name;
             this.region = region;
             this.gate = gate;
             this.pmcsr = pmcsr;
             this.guestLog = guestLog;
+            this.configLock = configLock;
         }
 
         /** A failed read answers all-ones, as a function that doesn't respond does; never throws. */
@@ -350,24 +354,33 @@ final class VirtualConfig {
                     region.write(offset, size, out);
                     return;
                 }
-                boolean memory = touchesCommand ? (byteAt(out, offset, PCI_COMMAND) & PCI_COMMAND_MEMORY) != 0
-                        : gate.commandMemory;
-                boolean powerOn = touchesPm ? (byteAt(out, offset, pmcsr) & PCI_PM_CTRL_STATE_MASK) != PCI_D3HOT
-                        : gate.powerOn;
-                if (!(memory && powerOn)) {
-                    gate.set(memory, powerOn);
+                // ConfigSpace calls this without its monitor (no lock across a syscall); a gate change reaches the
+                // BAR mapper, which reads the config space under that monitor, and a host reset holds the monitor
+                // while it opens or closes the gate: so the monitor first, then the gate, on every path.
+                synchronized (configLock) {
+                    gatedWrite(offset, size, out, touchesCommand, touchesPm);
                 }
-                try {
-                    region.write(offset, size, out);
-                } catch (RuntimeException e) {
-                    gate.set(false, powerOn); // did it reach the device? unknown: no direct mapping
-                    throw e;
-                }
-                gate.set(memory, powerOn);
             } catch (RuntimeException e) {
                 guestLog.warn("config write", String.format("config write of %d bytes at 0x%x failed", size,
                         offset), e);
             }
+        }
+
+        private void gatedWrite(int offset, int size, long out, boolean touchesCommand, boolean touchesPm) {
+            boolean memory = touchesCommand ? (byteAt(out, offset, PCI_COMMAND) & PCI_COMMAND_MEMORY) != 0
+                    : gate.commandMemory;
+            boolean powerOn = touchesPm ? (byteAt(out, offset, pmcsr) & PCI_PM_CTRL_STATE_MASK) != PCI_D3HOT
+                    : gate.powerOn;
+            if (!(memory && powerOn)) {
+                gate.set(memory, powerOn);
+            }
+            try {
+                region.write(offset, size, out);
+            } catch (RuntimeException e) {
+                gate.set(false, powerOn); // did it reach the device? unknown: no direct mapping
+                throw e;
+            }
+            gate.set(memory, powerOn);
         }
 
         private static boolean covers(int offset, int size, int register) {
