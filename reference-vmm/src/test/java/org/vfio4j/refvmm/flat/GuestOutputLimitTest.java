@@ -15,7 +15,7 @@ class GuestOutputLimitTest {
             out.write(0, 8, 0x6161616161616161L); // 3 MiB of 'a', no newline
         }
         for (int i = 0; i < GuestOutput.MAX_RESULTS + 10; i++) {
-            out.write(0, 4, 0x30783d6bL); // "k=0x"
+            out.write(0, 4, 0x78303d6bL); // "k=0x"
             out.write(0, 2, 0x0a31); // "1\n"
         }
         assertEquals(GuestOutput.MAX_TEXT, out.text().length(), "text kept");
