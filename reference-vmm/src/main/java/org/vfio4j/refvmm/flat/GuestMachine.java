@@ -185,6 +185,11 @@ public final class GuestMachine implements AutoCloseable {
         return vmm;
     }
 
+    /** The guest RAM in bytes: what was asked for less the VGA window, which is not RAM. */
+    public long ramBytes() {
+        return vmm.guestMemory().regions().stream().mapToLong(r -> r.size()).sum();
+    }
+
     /** The PCI host bridge at 00:00.0. */
     public PciHostBridge hostBridge() {
         return hostBridge;

@@ -55,13 +55,13 @@ class AttachDetachLifecycleTest {
                 VfioPciDevice d = attachOnce(vfio, m, bdf);
                 try {
                     assertTrue(d.isAttached());
-                    assertEquals(RAM, d.counters().dmaMappedBytes(), "round " + i);
+                    assertEquals(m.ramBytes(), d.counters().dmaMappedBytes(), "round " + i);
                     VfioStack stack = d.stack();
                     long available = stack.iommu().info().dmaAvailable().orElseThrow(
                             () -> new AssertionError("type1 reports no DMA_AVAIL"));
                     if (i == 0) {
                         dmaAvailableAttached = available;
-                        assertTrue(lockedKib() >= lockedBefore + RAM / 1024,
+                        assertTrue(lockedKib() >= lockedBefore + m.ramBytes() / 1024,
                                 "attached, guest RAM is pinned (VmLck " + lockedKib() + " kB, before "
                                         + lockedBefore + " kB)");
                     }
