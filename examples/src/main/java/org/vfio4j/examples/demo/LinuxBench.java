@@ -65,7 +65,7 @@ public final class LinuxBench implements Callable<Integer> {
         Optional<String> e1000e = VfioPciFunctions.first(sysfs, LinuxDemo.E1000E_ID);
         if (nvme.isEmpty() || e1000e.isEmpty()) {
             out.println("vfio4j-linux-bench: needs the testbed's nvme and e1000e bound to vfio-pci: testbed/run "
-                    + "--devices nvme,e1000e -- examples/bin/vfio4j-linux-bench");
+                    + "--accel tcg --devices nvme,e1000e -- examples/bin/vfio4j-linux-bench");
             out.flush();
             return 2;
         }

@@ -73,7 +73,7 @@ public final class LinuxDemo implements Callable<Integer> {
                     + ") bound to vfio-pci and the testbed's kernel and L2 initramfs (found: nvme " + nvme.orElse("no")
                     + ", e1000e " + e1000e.orElse("no") + ", " + kernel + " " + Files.isRegularFile(kernel) + ", "
                     + initrd + " " + Files.isRegularFile(initrd) + "). Run it in the testbed: mvn -B -q -DskipTests "
-                    + "install && testbed/run --devices nvme,e1000e -- examples/bin/vfio4j-linux-demo");
+                    + "install && testbed/run --accel tcg --devices nvme,e1000e -- examples/bin/vfio4j-linux-demo");
             out.flush();
             return 2;
         }
