@@ -4,7 +4,10 @@ import com.google.inject.PrivateModule;
 import com.google.inject.Scopes;
 import jakarta.inject.Inject;
 import jakarta.inject.Provider;
+import org.vfio4j.core.Vmm;
+import org.vfio4j.core.event.EventLoop;
 import org.vfio4j.core.sys.Syscalls;
+import org.vfio4j.vfio.iommufd.VfioBackend;
 import org.vfio4j.vfio.sysfs.Sysfs;
 
 /**
@@ -17,6 +20,7 @@ public final class VfioModule extends PrivateModule {
     private final Syscalls sys;
     private final Sysfs sysfs;
     private boolean pciDevices;
+    private VfioBackend backend = VfioBackend.AUTO;
 
     /** The real kernel and the host's sysfs. */
     public VfioModule() {
@@ -40,18 +44,32 @@ public final class VfioModule extends PrivateModule {
     }
 
     /**
-     * Also binds and exposes {@link org.vfio4j.vfio.pci.VfioPciDeviceFactory}, which builds passthrough devices from
-     * a host address and a guest slot. The injector must then bind {@link org.vfio4j.core.Vmm} and
-     * {@link org.vfio4j.pci.bus.PciHostBridge} (e.g. vmm-core's KvmModule and pci-emulation's PciEmulationModule).
+     * Also binds and exposes the VM's {@link VfioContext} (one per injector, shared by all its devices; the
+     * injector's user closes it after the devices and before the VM) and
+     * {@link org.vfio4j.vfio.pci.VfioPciDeviceFactory}, which builds passthrough devices in that context from a host
+     * address and a guest slot. The injector must then bind {@link org.vfio4j.core.Vmm} and
+     * {@link org.vfio4j.pci.bus.PciHostBridge} (e.g. vmm-core's KvmModule and pci-emulation's PciEmulationModule);
+     * an {@link EventLoop} bound there (EventLoopModule) serves the devices' eventfds, else the context starts one.
      */
     public VfioModule withPciDevices() {
         this.pciDevices = true;
         return this;
     }
 
+    /**
+     * Which VFIO interface the context uses (with {@link #withPciDevices()}): {@link VfioBackend#AUTO} (the default)
+     * takes iommufd and device cdevs when the kernel has them, else the legacy container.
+     */
+    public VfioModule backend(VfioBackend backend) {
+        this.backend = java.util.Objects.requireNonNull(backend, "backend");
+        return this;
+    }
+
     @Override
     protected void configure() {
         if (pciDevices) {
+            bind(VfioContext.class).toProvider(new ContextProvider(backend)).in(Scopes.SINGLETON);
+            expose(VfioContext.class);
             bind(org.vfio4j.vfio.pci.VfioPciDeviceFactory.class).in(Scopes.SINGLETON);
             expose(org.vfio4j.vfio.pci.VfioPciDeviceFactory.class);
         }
@@ -61,6 +79,26 @@ public final class VfioModule extends PrivateModule {
             bind(Vfio.class).toProvider(new FromInjector(sysfs)).in(Scopes.SINGLETON);
         }
         expose(Vfio.class);
+    }
+
+    /** Makes the VM's context from the injector's {@code Vfio}, {@code Vmm} and (if bound) {@code EventLoop}. */
+    private static final class ContextProvider implements Provider<VfioContext> {
+        private final VfioBackend backend;
+        @Inject
+        private Vfio vfio;
+        @Inject
+        private Vmm vmm;
+        @com.google.inject.Inject(optional = true)
+        private EventLoop loop;
+
+        ContextProvider(VfioBackend backend) {
+            this.backend = backend;
+        }
+
+        @Override
+        public VfioContext get() {
+            return VfioContext.create(vfio, vmm, backend, loop);
+        }
     }
 
     /** Makes a {@link Vfio} from the injector's {@code Syscalls}. */

@@ -30,6 +30,7 @@ import org.vfio4j.pci.bus.EcamHandler;
 import org.vfio4j.pci.bus.PciBus;
 import org.vfio4j.pci.bus.PciHostBridge;
 import org.vfio4j.vfio.Vfio;
+import org.vfio4j.vfio.VfioContext;
 import org.vfio4j.vfio.VfioModule;
 import org.vfio4j.vfio.pci.VfioPciDevice;
 import org.vfio4j.vfio.pci.VfioPciDeviceFactory;
@@ -122,7 +123,8 @@ public final class GuestMachine implements AutoCloseable {
         this.sys = sys;
         this.vmm = vmm;
         this.hostBridge = hostBridge;
-        this.devices = devices != null ? devices : new VfioPciDeviceFactory(Vfio.host(), vmm, hostBridge);
+        this.devices = devices != null ? devices
+                : new VfioPciDeviceFactory(VfioContext.create(Vfio.host(), vmm), hostBridge);
         this.output = new GuestOutput(vmm::exitCounts);
         try {
             // RAM with a PC's hole for the legacy VGA window (0xA0000-0xBFFFF), so a passed-through VGA function's
@@ -340,6 +342,11 @@ public final class GuestMachine implements AutoCloseable {
                     }
                 }
                 attached.clear();
+            }
+            try {
+                devices.context().close(); // the VM's VFIO context, after its devices
+            } catch (RuntimeException e) {
+                output.note("vfio-context.close.failed", 0, e.toString());
             }
             if (imageSlot != null) {
                 imageSlot.close();

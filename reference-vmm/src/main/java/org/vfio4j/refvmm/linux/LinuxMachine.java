@@ -25,6 +25,7 @@ import org.vfio4j.pci.bus.PciHostBridge;
 import org.vfio4j.refvmm.linux.cpu.CpuidPolicy;
 import org.vfio4j.refvmm.linux.devices.PowerPorts;
 import org.vfio4j.refvmm.linux.devices.Uart16550;
+import org.vfio4j.vfio.VfioContext;
 import org.vfio4j.vfio.VfioModule;
 import org.vfio4j.vfio.pci.VfioPciDevice;
 import org.vfio4j.vfio.pci.VfioPciDeviceFactory;
@@ -54,6 +55,7 @@ public final class LinuxMachine implements AutoCloseable {
     private final SerialConsole console;
     private final PowerPorts power = new PowerPorts();
     private final List<VfioPciDevice> devices = new ArrayList<>();
+    private final VfioContext vfio;
     private final List<AutoCloseable> registrations = new ArrayList<>();
     private final List<VcpuThread> threads = new ArrayList<>();
     private final BootReport boot;
@@ -64,6 +66,7 @@ public final class LinuxMachine implements AutoCloseable {
         this.config = config;
         this.vmm = vmm;
         this.hostBridge = hostBridge;
+        this.vfio = factory.context();
         this.console = new SerialConsole(config.consoleLog(), config.echoConsole());
         try {
             LinuxLayout.addRam(vmm.guestMemory(), config.ramBytes());
@@ -249,6 +252,15 @@ public final class LinuxMachine implements AutoCloseable {
             }
         }
         devices.clear();
+        try {
+            vfio.close(); // the VM's VFIO context: its container or iommufd, after its last device
+        } catch (RuntimeException e) {
+            if (first == null) {
+                first = e;
+            } else {
+                first.addSuppressed(e);
+            }
+        }
         // end-snippet
         for (AutoCloseable r : registrations) {
             try {

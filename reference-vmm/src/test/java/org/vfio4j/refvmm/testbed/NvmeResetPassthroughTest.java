@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.vfio4j.refvmm.flat.GuestMachine;
-import org.vfio4j.vfio.pci.ResetMethod;
+import org.vfio4j.vfio.reset.ResetMethod;
 import org.vfio4j.vfio.pci.VfioPciOptions;
 import org.vfio4j.vfio.testing.TestbedDevices;
 

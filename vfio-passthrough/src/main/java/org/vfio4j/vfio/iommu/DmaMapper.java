@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * The DMA side of an IOMMU backend, as device code sees it: which IOVAs are usable, and mapping host memory at them.
- * The legacy type1 container implements it ({@link Type1Iommu}); an iommufd IOAS can implement it later without
- * device code changing.
+ * The legacy type1 container implements it ({@link Type1Iommu}), and so does an iommufd IOAS
+ * ({@link org.vfio4j.vfio.iommufd.IommufdIoas}); device code does not know which.
  *
  * <p>The mapper owns its mappings: {@link #close()} unmaps every live one, so none leaks.
  */
@@ -13,6 +13,17 @@ public interface DmaMapper extends AutoCloseable {
 
     /** The IOVA ranges mappings may use; empty when the backend doesn't report any (then nothing is pre-checked). */
     List<IovaRange> iovaRanges();
+
+    /**
+     * Checks a mapping request without mapping: throws what {@link #map} would throw before its ioctl.
+     *
+     * @throws org.vfio4j.vfio.errors.DmaRangeException when the range overlaps a reserved hole, is misaligned or
+     *     overlaps a live mapping
+     */
+    void validate(long iova, long size);
+
+    /** Forgets cached kernel answers (usable ranges), e.g. after a device joined and narrowed them. */
+    void invalidate();
 
     /**
      * Maps {@code size} bytes of process memory at {@code hostAddress} to {@code iova}.
@@ -37,6 +48,9 @@ public interface DmaMapper extends AutoCloseable {
 
     /** The live mappings, ordered by IOVA. */
     List<DmaMapping> mappings();
+
+    /** True once closed (the container lost its IOMMU, or the IOAS was destroyed). */
+    boolean isClosed();
 
     /** Unmaps every live mapping; idempotent. */
     @Override

@@ -1,5 +1,6 @@
 package org.vfio4j.vfio.pci;
 
+import org.vfio4j.vfio.reset.ResetMethod;
 import java.util.List;
 import java.util.Map;
 

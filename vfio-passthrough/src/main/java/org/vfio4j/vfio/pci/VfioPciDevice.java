@@ -5,20 +5,15 @@ import static org.vfio4j.vfio.uapi.VfioConstants.*;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.Set;
-import java.util.WeakHashMap;
-import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfio4j.core.DeviceEvents;
-import org.vfio4j.core.VfioGroupRegistrar;
 import org.vfio4j.core.Vmm;
 import org.vfio4j.core.bus.TrapHandler;
 import org.vfio4j.core.event.EventLoop;
@@ -28,15 +23,15 @@ import org.vfio4j.pci.bus.PciBus;
 import org.vfio4j.pci.caps.CapabilityList;
 import org.vfio4j.pci.config.ConfigAccess;
 import org.vfio4j.pci.config.ConfigSpace;
+import org.vfio4j.vfio.DeviceInfo;
 import org.vfio4j.vfio.Vfio;
+import org.vfio4j.vfio.VfioContext;
 import org.vfio4j.vfio.VfioDevice;
-import org.vfio4j.vfio.VfioGroup;
-import org.vfio4j.vfio.VfioStack;
-import org.vfio4j.vfio.errors.HotResetRefusedException;
 import org.vfio4j.vfio.errors.VfioException;
+import org.vfio4j.vfio.iommufd.VfioBackend;
 import org.vfio4j.vfio.irq.IrqInfo;
 import org.vfio4j.vfio.region.RegionInfo;
-import org.vfio4j.vfio.reset.HotResetInfo;
+import org.vfio4j.vfio.reset.ResetMethod;
 
 /**
  * A host PCI function passed through to a guest with VFIO: one of the VMM's PCI functions whose config space is
@@ -44,15 +39,17 @@ import org.vfio4j.vfio.reset.HotResetInfo;
  * routed to the guest, and which can DMA into all of guest RAM.
  *
  * <pre>{@code
- * try (VfioPciDevice dev = VfioPciDevice.attach(vfio, vmm, hostBridge.rootBus(),
- *         VfioPciOptions.builder("0000:01:00.0").slot(3).build())) {
+ * try (VfioContext vfio = VfioContext.create(Vfio.host(), vmm);
+ *         VfioPciDevice dev = VfioPciDevice.attach(vfio, hostBridge.rootBus(),
+ *                 VfioPciOptions.builder("0000:01:00.0").slot(3).build())) {
  *     ... run the guest ...
  * }
  * }</pre>
  *
- * <p>Attach does, in order: open the VFIO stack, optionally reset, check and map guest RAM for DMA, register the
- * group with the hypervisor (KVM-VFIO), build the virtual config space, start ERR/REQ/INTx, plan the BARs, install
- * quirks, mmap the BARs, and finally put the function on the guest bus. Detach undoes it in reverse; so does a failed
+ * <p>Attach does, in order: open the function in the VM's {@link VfioContext} (its group or cdev, the device fd, the
+ * hypervisor registration, the DMA mapping of guest RAM the VM's devices share), optionally reset, build the
+ * virtual config space, start ERR/REQ/INTx, plan the BARs, install quirks, mmap the BARs, and finally put the
+ * function on the guest bus. Detach undoes it in reverse; so does a failed
  * attach, for the steps done so far.
  */
 public final class VfioPciDevice implements AutoCloseable {
@@ -63,13 +60,15 @@ public final class VfioPciDevice implements AutoCloseable {
     static final int PCI_AF_CAP_FLR = 0x02;
     static final int PCI_AF_CTRL = 4;
     static final int PCI_AF_CTRL_FLR = 0x01;
-    /** Devices attached per VMM, to tell which groups this VMM owns when a hot reset needs them. */
-    private static final Map<Vmm, Set<VfioPciDevice>> ATTACHED = Collections.synchronizedMap(new WeakHashMap<>());
 
     private final String name;
     private final Vmm vmm;
     private final PciBus bus;
-    private final VfioStack stack;
+    private final VfioContext context;
+    /** The context was made for this device alone ({@link #attach(Vfio, Vmm, PciBus, VfioPciOptions)}). */
+    private final boolean ownsContext;
+    private VfioContext.Member member;
+    private VfioDevice device;
     private final VfioPciOptions options;
     private final Deque<AutoCloseable> undo = new ArrayDeque<>();
     private final AtomicBoolean detached = new AtomicBoolean();
@@ -82,34 +81,52 @@ public final class VfioPciDevice implements AutoCloseable {
     private VirtualConfig config;
     private BarMapper barMapper;
     private Interrupts interrupts;
-    private GuestRamDma dma;
     private volatile ResetMethod lastReset = ResetMethod.NONE;
 
-    private VfioPciDevice(VfioStack stack, Vmm vmm, PciBus bus, VfioPciOptions options) {
-        this.stack = stack;
-        this.vmm = vmm;
+    private VfioPciDevice(VfioContext context, boolean ownsContext, PciBus bus, VfioPciOptions options) {
+        this.context = context;
+        this.ownsContext = ownsContext;
+        this.vmm = context.vmm();
         this.bus = bus;
         this.options = options;
-        this.name = stack.device().name();
+        this.name = context.vfio().sysfs().deviceName(options.host());
         this.guestLog = new GuestLog(LOG, name);
     }
 
     /**
-     * Opens the host function named in {@code options} (a new container and its group) and attaches it to
-     * {@code bus}. On failure everything opened so far is released and the exception says which step failed.
+     * Attaches the host function named in {@code options} to {@code bus} through the VM's VFIO {@code context}, which
+     * it shares with the VM's other devices (one IOMMU context, one DMA mapping of guest RAM, groups opened once).
+     * On failure everything this call took is released and the exception says which step failed.
      */
-    public static VfioPciDevice attach(Vfio vfio, Vmm vmm, PciBus bus, VfioPciOptions options) {
-        return attach(vfio, vfio.openPciDevice(options.host()), vmm, bus, options);
+    public static VfioPciDevice attach(VfioContext context, PciBus bus, VfioPciOptions options) {
+        return attach(context, false, bus, options);
     }
 
     /**
-     * Attaches a function already opened as {@code stack} (with {@code vfio}'s syscall seam); the device takes
-     * ownership of the stack and closes it at detach (also when attach fails).
+     * Attaches the host function named in {@code options} with a VFIO context of its own (the backend
+     * {@link VfioBackend#AUTO} chooses), closed again at detach: for a VM with one passed-through device. A VM with
+     * several uses {@link #attach(VfioContext, PciBus, VfioPciOptions)}, or two functions of one IOMMU group could
+     * not both be attached.
      */
-    public static VfioPciDevice attach(Vfio vfio, VfioStack stack, Vmm vmm, PciBus bus, VfioPciOptions options) {
-        VfioPciDevice d = new VfioPciDevice(stack, vmm, bus, options);
+    public static VfioPciDevice attach(Vfio vfio, Vmm vmm, PciBus bus, VfioPciOptions options) {
+        VfioContext own = VfioContext.create(vfio, vmm, VfioBackend.AUTO, options.eventLoop().orElse(null));
         try {
-            d.build(vfio);
+            return attach(own, true, bus, options);
+        } catch (RuntimeException | Error e) {
+            try {
+                own.close();
+            } catch (RuntimeException | Error suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private static VfioPciDevice attach(VfioContext context, boolean ownsContext, PciBus bus,
+            VfioPciOptions options) {
+        VfioPciDevice d = new VfioPciDevice(context, ownsContext, bus, options);
+        try {
+            d.build();
             return d;
         } catch (RuntimeException | Error e) {
             // An Error too (a JNA UnsatisfiedLinkError, an OutOfMemoryError): fds, DMA pins and the KVM-VFIO
@@ -125,9 +142,13 @@ public final class VfioPciDevice implements AutoCloseable {
         }
     }
 
-    private void build(Vfio vfio) {
-        undo.push(stack);
-        VfioDevice device = stack.device();
+    private void build() {
+        if (ownsContext) {
+            undo.push(context);
+        }
+        member = context.open(options.host(), options.mapDma());
+        undo.push(member);
+        device = member.device();
         if (!device.info().pci()) {
             throw new VfioException(name + ": not a vfio-pci device (flags " + device.info().flagNames() + ")");
         }
@@ -144,29 +165,12 @@ public final class VfioPciDevice implements AutoCloseable {
         }
         address = chooseAddress();
 
-        if (options.mapDma()) {
-            GuestRamDma ram = new GuestRamDma(name, stack.iommu());
-            ram.mapAll(vmm.guestMemory());
-            dma = ram;
-            undo.push(ram);
-        }
         // Undone just before the DMA unmap (after interrupts are torn down): the device must not master the bus
         // while guest RAM leaves its IOMMU, or its DMA in flight hits unmapped IOVAs (IOMMU faults) or, worse,
         // pages the host reuses.
         undo.push(this::stopBusMastering);
-        VfioGroup group = stack.group();
-        if (vmm.vfioGroupRegistrar().isPresent()) {
-            VfioGroupRegistrar.Registration reg = vmm.vfioGroupRegistrar().get()
-                    .addGroup(group.descriptor().fd(), "vfio group " + group.id());
-            undo.push(reg);
-        }
 
-        EventLoop loop = options.eventLoop().orElse(null);
-        if (loop == null) {
-            EventLoop own = new EventLoop(1);
-            undo.push(own);
-            loop = own;
-        }
+        EventLoop loop = options.eventLoop().orElse(context.eventLoop());
         DeviceEvents events = options.events().orElseGet(vmm::deviceEvents);
         IrqInfo msiInfo = irqInfo(device, VFIO_PCI_MSI_IRQ_INDEX);
         IrqInfo intxInfo = irqInfo(device, VFIO_PCI_INTX_IRQ_INDEX);
@@ -181,7 +185,7 @@ public final class VfioPciDevice implements AutoCloseable {
             gsi = 16 + (address.device() + pin - 1) % 4;
             config.cs.setByte(PCI_INTERRUPT_LINE, gsi);
         }
-        Interrupts irq = new Interrupts(name, vfio.syscalls(), device, vmm.interrupts(), loop, events,
+        Interrupts irq = new Interrupts(name, context.vfio().syscalls(), device, vmm.interrupts(), loop, events,
                 this::releaseAsync, gsi, pin, guestLog);
         holder[0] = irq;
         irq.attachCapabilities(config.msi, config.msix);
@@ -226,7 +230,7 @@ public final class VfioPciDevice implements AutoCloseable {
         ConfigAccess access = new CountingAccess(config.cs);
         bus.attach(address.device(), address.function(), access);
         undo.push(() -> bus.detach(address.device(), address.function()));
-        ATTACHED.computeIfAbsent(vmm, k -> new CopyOnWriteArraySet<>()).add(this);
+        member.resetHooks(new ContextResetHooks());
         LOG.info("{}: attached at {} (hidden caps {})", name, address, config.hidden);
     }
 
@@ -315,7 +319,7 @@ public final class VfioPciDevice implements AutoCloseable {
 
     /** Clears bus mastering in the device (not in the guest's view): the first step of letting go of it. */
     private void stopBusMastering() {
-        org.vfio4j.vfio.region.VfioRegion cfg = stack.device().region(VFIO_PCI_CONFIG_REGION_INDEX);
+        org.vfio4j.vfio.region.VfioRegion cfg = device.region(VFIO_PCI_CONFIG_REGION_INDEX);
         long command = cfg.read(org.vfio4j.pci.config.PciRegisters.PCI_COMMAND, 2);
         if ((command & org.vfio4j.pci.config.PciRegisters.PCI_COMMAND_MASTER) != 0) {
             cfg.write(org.vfio4j.pci.config.PciRegisters.PCI_COMMAND, 2,
@@ -399,9 +403,14 @@ public final class VfioPciDevice implements AutoCloseable {
         return config.cs;
     }
 
-    /** The VFIO container, group and device this function uses. */
-    public VfioStack stack() {
-        return stack;
+    /** The VFIO context this function was attached through (shared with the VM's other devices). */
+    public VfioContext context() {
+        return context;
+    }
+
+    /** What the kernel says about the host function ({@code VFIO_DEVICE_GET_INFO}): flags, regions, IRQs. */
+    public DeviceInfo deviceInfo() {
+        return device.info();
     }
 
     /** A snapshot of the mapping layout and counters. */
@@ -410,17 +419,16 @@ public final class VfioPciDevice implements AutoCloseable {
                 interrupts == null ? 0 : interrupts.kernelRoutedVectors(),
                 interrupts == null ? Map.of() : interrupts.userspaceCounts(),
                 interrupts == null ? 0 : interrupts.errors.get(), interrupts == null ? 0 : interrupts.requests.get(),
-                configReads.sum(), configWrites.sum(), dma == null ? 0 : dma.mappedBytes(), lastReset,
+                configReads.sum(), configWrites.sum(), options.mapDma() ? context.guestRamMappedBytes() : 0, lastReset,
                 interrupts == null ? 0 : interrupts.setupFailures.get(), guestLog.suppressed());
     }
 
     /**
-     * The container's current {@code DMA_AVAIL} (how many more DMA mappings the kernel allows), when the kernel
-     * reports it: the number a leak test compares before and after attach/detach cycles.
+     * The type1 container's current {@code DMA_AVAIL} (how many more DMA mappings the kernel allows), when the kernel
+     * reports it: the number a leak test compares before and after attach/detach cycles. Empty with iommufd.
      */
     public OptionalLong dmaAvailable() {
-        stack.iommu().invalidate();
-        return stack.iommu().info().dmaAvailable();
+        return context.dmaAvailable();
     }
 
     /** The interrupt mode the guest enabled. */
@@ -430,8 +438,9 @@ public final class VfioPciDevice implements AutoCloseable {
 
     /**
      * Resets the function: {@code VFIO_DEVICE_RESET} when the device supports it, else a PCI hot reset when this
-     * VMM owns every group in the dependency list, else nothing. Interrupts are torn down first; the virtualized
-     * config state (command decode bits, MSI/MSI-X programming) is written back afterwards, and BAR mappings stay.
+     * VM's context owns every device the reset affects (those are suspended and restored around it too), else
+     * nothing. Interrupts are torn down first; the virtualized config state (command decode bits, MSI/MSI-X
+     * programming) is written back afterwards, and BAR mappings stay.
      *
      * @return the reset used
      */
@@ -454,34 +463,7 @@ public final class VfioPciDevice implements AutoCloseable {
     }
 
     private ResetMethod resetHardware() {
-        VfioDevice device = stack.device();
-        if (device.info().resettable()) {
-            device.reset();
-            LOG.info("{}: reset with VFIO_DEVICE_RESET", name);
-            return ResetMethod.DEVICE_RESET;
-        }
-        HotResetInfo info;
-        try {
-            info = device.hotResetInfo();
-        } catch (RuntimeException e) {
-            LOG.info("{}: no VFIO_DEVICE_RESET and no hot reset info ({}); not reset", name, e.getMessage());
-            return ResetMethod.NONE;
-        }
-        List<VfioGroup> others = new ArrayList<>();
-        for (VfioPciDevice d : ATTACHED.getOrDefault(vmm, Set.of())) {
-            if (d != this && !d.detached.get() && info.groupIds().contains(d.stack.group().id())) {
-                others.add(d.stack.group());
-            }
-        }
-        try {
-            device.hotReset(others);
-            LOG.info("{}: reset with a PCI hot reset of groups {}", name, info.groupIds());
-            return ResetMethod.HOT_RESET;
-        } catch (HotResetRefusedException e) {
-            LOG.info("{}: no VFIO_DEVICE_RESET, and a hot reset needs groups {} this VMM doesn't own; not reset",
-                    name, e.missingGroups());
-            return ResetMethod.NONE;
-        }
+        return context.reset(member);
     }
 
     /** True until {@link #detach()}. */
@@ -525,10 +507,6 @@ public final class VfioPciDevice implements AutoCloseable {
     }
 
     private void release() {
-        Set<VfioPciDevice> peers = ATTACHED.get(vmm);
-        if (peers != null) {
-            peers.remove(this);
-        }
         Cleanup cleanup = new Cleanup();
         while (!undo.isEmpty()) {
             cleanup.run(undo.pop()::close); // every step, even after an Error in an earlier one
@@ -546,6 +524,25 @@ public final class VfioPciDevice implements AutoCloseable {
     @Override
     public String toString() {
         return "VfioPciDevice[" + name + " at " + address + (detached.get() ? ", detached" : "") + "]";
+    }
+
+    /** What this device does around a reset the VM's context runs (a hot reset of a sibling, a system reset). */
+    private final class ContextResetHooks implements VfioContext.ResetHooks {
+        @Override
+        public void beforeReset() {
+            interrupts.suspend();
+        }
+
+        @Override
+        public void afterReset() {
+            config.restoreAfterReset();
+            interrupts.resume();
+        }
+
+        @Override
+        public void detach() {
+            VfioPciDevice.this.detach();
+        }
     }
 
     /** The function as the guest bus sees it: the virtual config space, with access counters. */
@@ -589,7 +586,7 @@ public final class VfioPciDevice implements AutoCloseable {
 
         @Override
         public VfioDevice device() {
-            return stack.device();
+            return device;
         }
 
         @Override

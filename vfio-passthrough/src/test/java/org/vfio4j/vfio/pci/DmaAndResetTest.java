@@ -1,5 +1,6 @@
 package org.vfio4j.vfio.pci;
 
+import org.vfio4j.vfio.reset.ResetMethod;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.vfio4j.pci.config.PciRegisters.*;
 import static org.vfio4j.vfio.uapi.VfioConstants.*;

@@ -1,5 +1,6 @@
 package org.vfio4j.vfio.pci;
 
+import org.vfio4j.vfio.reset.ResetMethod;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.vfio4j.pci.config.PciRegisters.*;
@@ -103,7 +104,7 @@ class VfioPciDeviceTestbedTest {
                 enableBar0(host);
                 assertEquals(EDU_ID, vmm.mmioBus().read(BAR0, 4), "id through the BAR trap handler (pread)");
                 ResetMethod m = dev.reset();
-                boolean flr = dev.stack().device().info().resettable();
+                boolean flr = dev.deviceInfo().resettable();
                 assertEquals(flr ? ResetMethod.DEVICE_RESET : m, m, "VFIO_DEVICE_RESET whenever offered");
                 System.out.println("edu reset method: " + m + " (device reset flag " + flr + ")");
                 assertEquals(EDU_ID, vmm.mmioBus().read(BAR0, 4),

@@ -1,6 +1,6 @@
-package org.vfio4j.vfio.pci;
+package org.vfio4j.vfio.reset;
 
-/** Which reset {@link VfioPciDevice#reset()} used. */
+/** Which reset {@code VfioPciDevice.reset()} or {@link org.vfio4j.vfio.VfioContext} used. */
 public enum ResetMethod {
     /** {@code VFIO_DEVICE_RESET}: the kernel's reset for the function (FLR, PM or a device-specific one). */
     DEVICE_RESET,

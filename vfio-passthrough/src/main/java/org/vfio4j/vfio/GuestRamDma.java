@@ -1,4 +1,4 @@
-package org.vfio4j.vfio.pci;
+package org.vfio4j.vfio;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,10 +9,10 @@ import org.slf4j.LoggerFactory;
 import org.vfio4j.core.memory.GuestMemory;
 import org.vfio4j.core.memory.RamRegion;
 import org.vfio4j.vfio.errors.DmaRangeException;
-import org.vfio4j.vfio.iommu.Type1Iommu;
+import org.vfio4j.vfio.iommu.DmaMapper;
 
 /**
- * Keeps all of guest RAM mapped in the container's IOMMU at IOVA = GPA, so the device can DMA to any address the
+ * Keeps all of guest RAM mapped in a VFIO context's IOMMU (type1 container or iommufd IOAS) at IOVA = GPA, so the device can DMA to any address the
  * guest hands it. The whole layout is checked against the IOVA ranges before anything is mapped: a RAM region
  * that overlaps a reserved hole (on x86, the MSI window at 0xfee00000) is refused with an error naming both. RAM
  * added later is mapped, RAM removed is unmapped first (the listener is told before the host memory goes).
@@ -21,12 +21,12 @@ final class GuestRamDma implements GuestMemory.Listener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GuestRamDma.class);
 
     private final String name;
-    private final Type1Iommu iommu;
+    private final DmaMapper iommu;
     private final Map<Long, RamRegion> mapped = new LinkedHashMap<>();
     private AutoCloseable listener;
     private boolean closed;
 
-    GuestRamDma(String name, Type1Iommu iommu) {
+    GuestRamDma(String name, DmaMapper iommu) {
         this.name = name;
         this.iommu = iommu;
     }
