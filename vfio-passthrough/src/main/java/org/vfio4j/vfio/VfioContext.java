@@ -97,7 +97,8 @@ public final class VfioContext implements AutoCloseable {
      * @param vfio the syscall seam and sysfs view
      * @param vmm the VM: its guest memory is DMA-mapped, its hypervisor registers the groups or cdevs
      * @param backend which VFIO interface to use; {@link VfioBackend#AUTO} takes iommufd with device cdevs when the
-     *     kernel has them ({@code /sys/class/misc/iommu} and {@code /dev/vfio/devices}), else the legacy container
+     *     kernel has them ({@code /sys/class/misc/iommu} and {@code /dev/vfio/devices}), else the legacy container,
+     *     unless the system property {@value VfioBackend#PROPERTY} pins it ({@code legacy}, {@code iommufd})
      * @param loop the event loop for the devices' eventfds; null makes the context start (and later stop) its own
      *     one-thread loop
      */
@@ -117,6 +118,19 @@ public final class VfioContext implements AutoCloseable {
     private static VfioBackend resolve(Vfio vfio, VfioBackend backend) {
         if (backend != VfioBackend.AUTO) {
             return backend;
+        }
+        String pinned = System.getProperty(VfioBackend.PROPERTY, "auto").trim();
+        switch (pinned) {
+            case "legacy":
+                return VfioBackend.LEGACY_CONTAINER;
+            case "iommufd":
+                return VfioBackend.IOMMUFD_CDEV;
+            case "auto":
+            case "":
+                break;
+            default:
+                throw new IllegalArgumentException("-D" + VfioBackend.PROPERTY + "=" + pinned
+                        + ": expected legacy, iommufd or auto");
         }
         boolean iommufd = Files.exists(vfio.sysfs().sys(IOMMUFD_SYSFS))
                 && Files.isDirectory(vfio.sysfs().root().resolve(VfioCdev.DEVICES_DIR.substring(1)));

@@ -11,8 +11,15 @@ public enum VfioBackend {
     LEGACY_CONTAINER,
     /** {@code /dev/vfio/devices/vfioN} + {@code /dev/iommu} ({@link IommufdVfio#openPciDevice}). */
     IOMMUFD_CDEV,
-    /** {@link #IOMMUFD_CDEV} when {@code /dev/iommu} exists and the device has a cdev, else the container. */
+    /**
+     * {@link #IOMMUFD_CDEV} when the kernel has iommufd and VFIO device cdevs, else the container; the system
+     * property {@value #PROPERTY} ({@code legacy}, {@code iommufd} or {@code auto}) lets an operator pin the choice
+     * of every context created with {@code AUTO} without a code change.
+     */
     AUTO;
+
+    /** The system property that pins what {@link #AUTO} means for a {@link org.vfio4j.vfio.VfioContext}. */
+    public static final String PROPERTY = "vfio4j.backend";
 
     /**
      * The concrete backend for a device: this one, or for {@link #AUTO} the cdev when {@code iommufdPresent} and
