@@ -64,7 +64,9 @@ public final class Vfio {
 
     /**
      * Opens everything a single device needs: a new container, the device's group (which must be viable), the
-     * type1 IOMMU (v2 preferred), and the device fd. On failure, whatever was opened is closed again.
+     * type1 IOMMU (v2 preferred), and the device fd. On failure, whatever was opened is closed again. This is the
+     * low-level path for tools and tests; a VM opens its devices through its one {@link VfioContext}, which shares
+     * the container and groups between them.
      */
     public VfioStack openPciDevice(String bdfOrPath) {
         String name = sysfs.deviceName(bdfOrPath);

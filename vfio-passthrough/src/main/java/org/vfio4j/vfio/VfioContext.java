@@ -435,19 +435,7 @@ public final class VfioContext implements AutoCloseable {
             affected.add(m);
             synchronized (this) {
                 if (m.group != null) {
-                    Set<Integer> missing = new TreeSet<>(info.groupIds());
-                    missing.removeAll(groups.keySet());
-                    if (!missing.isEmpty()) {
-                        List<String> blockers = new ArrayList<>();
-                        for (DependentDevice d : info.devices()) {
-                            if (missing.contains(d.groupId())) {
-                                blockers.add(d.toString());
-                            }
-                        }
-                        throw new HotResetRefusedException(m.name + ": PCI hot reset refused: it also resets "
-                                + String.join(", ", blockers) + ", whose group(s) " + missing
-                                + " this VM does not own", missing);
-                    }
+                    PciHotReset.requireOwned(m.name, info, groups.keySet());
                     for (int id : info.groupIds()) {
                         owned.put(id, groups.get(id).group.descriptor());
                     }

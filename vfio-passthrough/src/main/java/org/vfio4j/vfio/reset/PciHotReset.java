@@ -81,6 +81,28 @@ public final class PciHotReset {
     }
 
     /**
+     * Throws unless {@code owned} holds every group a hot reset described by {@code info} affects.
+     *
+     * @param who the device asked to reset, for the message
+     * @throws HotResetRefusedException naming the groups not owned and the devices in them
+     */
+    public static void requireOwned(String who, HotResetInfo info, Set<Integer> owned) {
+        Set<Integer> missing = new TreeSet<>(info.groupIds());
+        missing.removeAll(owned);
+        if (!missing.isEmpty()) {
+            List<String> blocked = new ArrayList<>();
+            for (DependentDevice d : info.devices()) {
+                if (missing.contains(d.groupId())) {
+                    blocked.add(d.toString());
+                }
+            }
+            throw new HotResetRefusedException(who + ": PCI hot reset refused: it also resets "
+                    + String.join(", ", blocked) + ", whose group(s) " + missing + " the caller does not own",
+                    missing);
+        }
+    }
+
+    /**
      * {@code VFIO_DEVICE_PCI_HOT_RESET}: resets every device in {@code info}. The caller must own every affected
      * group; {@code ownedGroups} maps group id to the open group fd.
      *
@@ -90,19 +112,7 @@ public final class PciHotReset {
     public static void reset(FileDescriptor device, HotResetInfo info,
             Map<Integer, FileDescriptor> ownedGroups) {
         Set<Integer> needed = info.groupIds();
-        Set<Integer> missing = new TreeSet<>(needed);
-        missing.removeAll(ownedGroups.keySet());
-        if (!missing.isEmpty()) {
-            List<String> blocked = new ArrayList<>();
-            for (DependentDevice d : info.devices()) {
-                if (missing.contains(d.groupId())) {
-                    blocked.add(d.toString());
-                }
-            }
-            throw new HotResetRefusedException(device.name() + ": PCI hot reset refused: it also resets "
-                    + String.join(", ", blocked) + ", and the caller doesn't own group(s) " + missing
-                    + "; open and attach them to the container first", missing);
-        }
+        requireOwned(device.name(), info, ownedGroups.keySet());
         int argsz = VfioLayouts.HotReset.SIZE + 4 * needed.size();
         Memory m = new Memory(argsz);
         m.clear();
