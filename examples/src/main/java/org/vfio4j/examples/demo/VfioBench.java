@@ -254,6 +254,21 @@ public final class VfioBench implements Callable<Integer> {
             out.println(roundLine(i + 1, order, round));
             out.flush();
         }
+        List<Duration[]> hotplug = new ArrayList<>();
+        String hotplugNote = "";
+        if (!devices.isEmpty()) {
+            String name = devices.keySet().iterator().next();
+            try {
+                for (int i = 0; i < rounds; i++) {
+                    hotplug.add(hotplugRound(image, devices.get(name), name, i % 2 == 0));
+                }
+                hotplugNote = name;
+            } catch (RuntimeException | java.io.IOException e) {
+                hotplugNote = "";
+                hotplug.clear();
+                out.println("  no hot-plug attach rows: " + e.getMessage());
+            }
+        }
         Map<String, KvmTrace.Result> traces = new LinkedHashMap<>();
         String traceNote = "";
         if (!noTrace) {
@@ -287,6 +302,9 @@ public final class VfioBench implements Callable<Integer> {
         report.append(perVmmTable(timed, names, traces)).append('\n');
         report.append(ratioTable(timed)).append('\n');
         report.append(startupTable(timed));
+        if (!hotplug.isEmpty()) {
+            report.append(hotplugRow(hotplug, hotplugNote));
+        }
         if (!traceNote.isEmpty()) {
             report.append("\nNote: ").append(traceNote).append('\n');
         }
@@ -464,6 +482,46 @@ public final class VfioBench implements Callable<Integer> {
                 + "JVM; QEMU: from process start) | %.1f | %.1f | %.2f |%n", first / 1e6, qfirst / 1e6,
                 (double) first / qfirst));
         return b.toString();
+    }
+
+    /**
+     * One paired round of the like-for-like attach: vfio4j's attach of one device into a machine that exists (its
+     * VM and RAM created), with the reset QEMU also gives a hot-plugged device, and QEMU's device_add of the same
+     * device into a paused q35 VM ({@link QmpHotplug}); the order alternates between rounds.
+     *
+     * @return {vfio4j, QEMU}
+     */
+    static Duration[] hotplugRound(byte[] image, String bdf, String name, boolean oursFirst)
+            throws java.io.IOException, InterruptedException {
+        Duration ours = null;
+        Duration theirs = null;
+        for (int k = 0; k < 2; k++) {
+            if ((k == 0) == oursFirst) {
+                try (GuestMachine m = GuestMachine.create((long) RAM_MIB << 20)) {
+                    ours = m.attach(VfioPciOptions.builder(bdf).slot(slot(name)).resetOnAttach(true).build())
+                            .attachTime();
+                }
+            } else {
+                theirs = QmpHotplug.attach(image, RAM_MIB, bdf);
+            }
+        }
+        return new Duration[] {ours, theirs};
+    }
+
+    /** The attach row: medians of each, and the per-round ratio's median and range. */
+    static String hotplugRow(List<Duration[]> rounds, String device) {
+        List<Long> ours = rounds.stream().map(r -> r[0].toNanos()).toList();
+        List<Long> theirs = rounds.stream().map(r -> r[1].toNanos()).toList();
+        List<Double> ratios = new ArrayList<>();
+        for (Duration[] r : rounds) {
+            ratios.add((double) r[0].toNanos() / r[1].toNanos());
+        }
+        ratios.sort(Double::compare);
+        return String.format(Locale.ROOT, "| (g) attach of %s into a running VM, with the reset (vfio4j: "
+                + "VfioPciDevice.attach with resetOnAttach; QEMU: device_add vfio-pci over QMP into a paused q35 "
+                + "VM), %d paired rounds; per-round ratio median %.2f [%.2f-%.2f] | %.1f | %.1f | %.2f |%n", device,
+                rounds.size(), ratios.get(ratios.size() / 2), ratios.get(0), ratios.get(ratios.size() - 1),
+                medianLong(ours) / 1e6, medianLong(theirs) / 1e6, ratios.get(ratios.size() / 2));
     }
 
     private static long medianLong(List<Long> values) {

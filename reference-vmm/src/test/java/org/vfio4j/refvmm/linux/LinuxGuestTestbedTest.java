@@ -26,6 +26,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.vfio4j.refvmm.linux.devices.PowerPorts;
 import org.vfio4j.refvmm.testbed.TestbedScreenshots;
+import org.vfio4j.vfio.VfioContext;
+import org.vfio4j.vfio.iommufd.VfioBackend;
 import org.vfio4j.vfio.pci.BarLayout;
 import org.vfio4j.vfio.sysfs.Sysfs;
 import org.vfio4j.vfio.testing.TestbedDevices;
@@ -196,6 +198,14 @@ class LinuxGuestTestbedTest {
         LinuxMachine.Run run;
         try (LinuxMachine machine = LinuxMachine.create(config(vcpus, checks, display))) {
             run = machine.run(LIMIT);
+            // The VM's devices go through one VFIO context, on iommufd and cdevs where the kernel has them (the next
+            // testbed kernel) and on the container elsewhere (Debian's 6.1 has no iommufd).
+            VfioContext vfio = machine.devices().get(0).context();
+            assertEquals(machine.devices().size(), vfio.members().size(), vfio.toString());
+            boolean iommufd = "next".equals(System.getenv("VFIO4J_TESTBED_KERNEL"))
+                    && !"legacy".equals(System.getProperty(VfioBackend.PROPERTY));
+            assertEquals(iommufd ? VfioBackend.IOMMUFD_CDEV : VfioBackend.LEGACY_CONTAINER, vfio.backend());
+            System.out.println("VFIO: " + vfio);
             if (display) {
                 // The framebuffer BAR is mapped whole: the guest's pixel writes never exit to the VMM.
                 BarLayout fb = machine.devices().get(3).counters().bar(0);

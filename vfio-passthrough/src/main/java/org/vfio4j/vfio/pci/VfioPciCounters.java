@@ -1,8 +1,8 @@
 package org.vfio4j.vfio.pci;
 
-import org.vfio4j.vfio.reset.ResetMethod;
 import java.util.List;
 import java.util.Map;
+import org.vfio4j.vfio.reset.ResetMethod;
 
 /**
  * A snapshot of what a {@link VfioPciDevice} did, for demos and benchmarks.

@@ -1,6 +1,5 @@
 package org.vfio4j.vfio.pci;
 
-import org.vfio4j.vfio.reset.ResetMethod;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.vfio4j.pci.config.PciRegisters.*;
 import static org.vfio4j.vfio.uapi.VfioConstants.*;
@@ -13,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.vfio4j.core.memory.RamRegion;
 import org.vfio4j.vfio.errors.DmaRangeException;
 import org.vfio4j.vfio.reset.DependentDevice;
+import org.vfio4j.vfio.reset.ResetMethod;
 
 /** Guest RAM in the IOMMU, KVM-VFIO registration, and the reset choices. */
 class DmaAndResetTest {

@@ -1,6 +1,5 @@
 package org.vfio4j.vfio.pci;
 
-import org.vfio4j.vfio.reset.ResetMethod;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.vfio4j.pci.config.PciRegisters.*;
@@ -18,6 +17,7 @@ import org.vfio4j.core.kvm.KvmVmm;
 import org.vfio4j.core.sys.Syscalls;
 import org.vfio4j.pci.bus.PciHostBridge;
 import org.vfio4j.vfio.Vfio;
+import org.vfio4j.vfio.reset.ResetMethod;
 import org.vfio4j.vfio.testing.TestbedDevices;
 
 /**
