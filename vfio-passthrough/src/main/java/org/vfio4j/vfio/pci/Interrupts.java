@@ -4,9 +4,6 @@ import static org.vfio4j.vfio.uapi.VfioConstants.*;
 
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -18,10 +15,8 @@ import org.vfio4j.core.irq.MsiMessage;
 import org.vfio4j.core.sys.EventFd;
 import org.vfio4j.core.sys.Syscalls;
 import org.vfio4j.pci.msi.MsiCapability;
-import org.vfio4j.pci.msi.MsiListener;
 import org.vfio4j.pci.msi.MsiState;
 import org.vfio4j.pci.msix.MsixCapability;
-import org.vfio4j.pci.msix.MsixListener;
 import org.vfio4j.vfio.VfioDevice;
 import org.vfio4j.vfio.irq.IrqInfo;
 
@@ -43,17 +38,20 @@ import org.vfio4j.vfio.irq.IrqInfo;
  *       function-masked) its signals are read on the event loop, which sets the emulated PBA bit; unmasking then
  *       delivers the pending message. When VFIO refuses vectors (ENOSPC: the host is out of vectors) the guest keeps
  *       MSI-X (falling back to INTx would leave a driver that enabled MSI-X waiting on the wrong interrupt); the
- *       failure is counted and logged, and the next unmask tries again. A table update re-reads the entry under
- *       this object's lock, so the route ends at the table's value whatever order two vCPUs' events arrive in.</li>
+ *       failure is counted and logged, and the next unmask tries again. A table change re-reads the entry under
+ *       this object's lock, so the route ends at the table's value whatever order two vCPUs' changes arrive in.</li>
  *   <li><b>ERR</b> and <b>REQ</b>: eventfds watched on the loop, reported to {@link DeviceEvents}.</li>
  * </ul>
  *
+ * <p>The device calls in with what a guest write changed ({@link #msiChanged}, {@link #msixControlChanged}, ...)
+ * after the write left the config space, so no emulation lock is held while VFIO and KVM are reprogrammed.
+ *
  * <p>Every eventfd is watched on the loop for its whole life; while an irqfd is bound the kernel consumes the
- * signals (KVM reads the counter in its wakeup) and the loop finds nothing. Loop callbacks never take the config
- * space lock (the vCPU thread holding it may be waiting for the loop): MSI's masked path is handed to a separate
- * thread because {@link MsiCapability#trigger} takes that lock.
+ * signals (KVM reads the counter in its wakeup) and the loop finds nothing. A masked vector's signal sets its
+ * pending bit from the loop ({@link MsiCapability#trigger} takes the config space's lock briefly; nobody holds that
+ * lock while waiting for the loop).
  */
-final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
+final class Interrupts implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Interrupts.class);
 
     private final String name;
@@ -76,8 +74,6 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
     private Vector[] vectors = new Vector[0];
     private Vector err;
     private Vector req;
-    private volatile ExecutorService msiWorker;
-    private volatile Thread msiWorkerThread;
     private boolean closed;
 
     private final Map<String, LongAdder> userspace = new TreeMap<>();
@@ -107,20 +103,6 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
     void attachCapabilities(MsiCapability msi, MsixCapability msix) {
         this.msi = msi;
         this.msix = msix;
-        if (msi != null) {
-            msi.addListener(this);
-            // MsiCapability.trigger takes the config space lock, which a vCPU may hold while it waits for the
-            // event loop; the loop hands masked-vector signals to this thread instead of blocking on it.
-            msiWorker = Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "vfio4j-msi-" + name);
-                t.setDaemon(true);
-                msiWorkerThread = t;
-                return t;
-            });
-        }
-        if (msix != null) {
-            msix.addListener(this);
-        }
     }
 
     /** Where the emulated MSI capability sends messages (pending vectors unmasked by the guest). */
@@ -299,8 +281,8 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
 
     // ------------------------------------------------------------------------------------------------------- MSI
 
-    @Override
-    public void msiConfigured(MsiState state) {
+    /** The guest changed MSI's enable, address, data or vector count; {@code state} is its programming now. */
+    void msiChanged(MsiState state) {
         synchronized (this) {
             if (closed) {
                 return;
@@ -330,8 +312,8 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
         }
     }
 
-    @Override
-    public void msiVectorMasked(int vector, boolean masked) {
+    /** The guest changed the per-vector mask bit of MSI vector {@code vector}. */
+    void msiVectorMasked(int vector, boolean masked) {
         synchronized (this) {
             if (mode != InterruptMode.MSI || vector >= vectors.length) {
                 return;
@@ -379,26 +361,21 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
     }
 
     private void msiFromLoop(int vector) {
-        ExecutorService w = msiWorker;
-        if (w == null || w.isShutdown()) {
-            return;
+        MsiCapability cap = msi;
+        if (cap != null && !cap.trigger(vector)) {
+            userspace.get("msi-pending").increment();
         }
-        w.execute(() -> {
-            MsiCapability cap = msi;
-            if (cap != null && !cap.trigger(vector)) {
-                userspace.get("msi-pending").increment();
-            }
-        });
     }
 
     // ----------------------------------------------------------------------------------------------------- MSI-X
 
-    @Override
-    public void msixControlChanged(boolean enabled, boolean functionMasked) {
+    /** The guest changed MSI-X's enable or function-mask bit. */
+    void msixControlChanged() {
         synchronized (this) {
             if (closed) {
                 return;
             }
+            boolean enabled = msix.isEnabled();
             try {
                 if (enabled && mode != InterruptMode.MSIX) {
                     leaveCurrent();
@@ -423,38 +400,26 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
         }
     }
 
-    @Override
-    public void msixVectorMasked(int vector, boolean masked) {
+    /**
+     * The message or mask of MSI-X table entry {@code vector} changed. Another vCPU may have written the entry since
+     * and had its change applied first, so the entry is read again here, under this lock: the route ends at the
+     * table's value. Unmasking a vector beyond those VFIO has asks VFIO for more.
+     */
+    void msixVectorChanged(int vector) {
         synchronized (this) {
             if (mode != InterruptMode.MSIX) {
                 return;
             }
             try {
-                if (!masked && vector >= vectors.length) {
+                if (vector >= vectors.length && !msix.isVectorMasked(vector)) {
                     growMsix(vector + 1);
                 }
                 if (vector < vectors.length) {
                     reconcileMsix(vector);
                 }
             } catch (RuntimeException e) {
-                guestLog.warn("MSI-X vector", "applying the guest's mask of MSI-X vector " + vector + " failed", e);
-            }
-        }
-    }
-
-    /**
-     * A table entry changed. The message in the event may already be stale (another vCPU may have written the entry
-     * since, and its event may have been applied first), so the entry is read again here, under this lock.
-     */
-    @Override
-    public void msixVectorUpdated(int vector, MsiMessage message) {
-        synchronized (this) {
-            if (mode == InterruptMode.MSIX && vector < vectors.length) {
-                try {
-                    reconcileMsix(vector);
-                } catch (RuntimeException e) {
-                    guestLog.warn("MSI-X route", "updating MSI-X vector " + vector + "'s route failed", e);
-                }
+                guestLog.warn("MSI-X vector", "applying the guest's change of MSI-X vector " + vector + " failed",
+                        e);
             }
         }
     }
@@ -619,10 +584,9 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
         c.rethrow();
     }
 
-    /** Disables every index in VFIO and releases irqfds, routes, loop watches, eventfds and the MSI worker. */
+    /** Disables every index in VFIO and releases irqfds, routes, loop watches and eventfds. */
     @Override
     public void close() {
-        ExecutorService w;
         Cleanup c = new Cleanup();
         synchronized (this) {
             if (closed) {
@@ -654,20 +618,6 @@ final class Interrupts implements MsiListener, MsixListener, AutoCloseable {
             }
             err = null;
             req = null;
-            w = msiWorker;
-            msiWorker = null;
-        }
-        if (w != null) {
-            w.shutdownNow();
-            try {
-                w.awaitTermination(5, TimeUnit.SECONDS);
-                Thread t = msiWorkerThread;
-                if (t != null) {
-                    t.join(TimeUnit.SECONDS.toMillis(5)); // termination is signalled before the thread ends
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
         }
         c.rethrow();
     }

@@ -14,7 +14,6 @@ import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfio4j.core.DeviceEvents;
@@ -26,8 +25,9 @@ import org.vfio4j.pci.bar.PciBars;
 import org.vfio4j.pci.bus.PciAddress;
 import org.vfio4j.pci.bus.PciBus;
 import org.vfio4j.pci.caps.CapabilityList;
-import org.vfio4j.pci.config.ConfigAccess;
+import org.vfio4j.pci.config.ConfigChange;
 import org.vfio4j.pci.config.ConfigSpace;
+import org.vfio4j.pci.msix.MsixCapability;
 import org.vfio4j.vfio.Vfio;
 import org.vfio4j.vfio.VfioDevice;
 import org.vfio4j.vfio.VfioGroup;
@@ -75,11 +75,10 @@ public final class VfioPciDevice implements AutoCloseable {
     private final AtomicBoolean detached = new AtomicBoolean();
     private final java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
     private volatile Thread detaching;
-    private final LongAdder configReads = new LongAdder();
-    private final LongAdder configWrites = new LongAdder();
     private final GuestLog guestLog;
     private PciAddress address;
     private VirtualConfig config;
+    private GuestConfig guestConfig;
     private BarMapper barMapper;
     private Interrupts interrupts;
     private GuestRamDma dma;
@@ -193,10 +192,10 @@ public final class VfioPciDevice implements AutoCloseable {
                 guestLog);
         barMapper = mapper;
         undo.push(mapper);
-        config.gate.listen(mapper::deviceMemory);
+        guestConfig = new GuestConfig(config, mapper, irq, this::guestFunctionLevelReset, guestLog);
         if (config.msix != null) {
             mapper.addSpecial(config.msix.tableBar(), config.msix.tableOffset(), config.msix.tableBytes(),
-                    config.msix.tableHandler(), "MSI-X table");
+                    guestConfig.msixTable(config.msix), "MSI-X table");
             mapper.addSpecial(config.msix.pbaBar(), config.msix.pbaOffset(), config.msix.pbaBytes(),
                     config.msix.pbaHandler(), "MSI-X PBA");
         }
@@ -223,8 +222,7 @@ public final class VfioPciDevice implements AutoCloseable {
         mapper.activate();
         interceptFunctionLevelReset();
 
-        ConfigAccess access = new CountingAccess(config.cs);
-        bus.attach(address.device(), address.function(), access);
+        bus.attach(address.device(), address.function(), guestConfig);
         undo.push(() -> bus.detach(address.device(), address.function()));
         ATTACHED.computeIfAbsent(vmm, k -> new CopyOnWriteArraySet<>()).add(this);
         LOG.info("{}: attached at {} (hidden caps {})", name, address, config.hidden);
@@ -234,7 +232,8 @@ public final class VfioPciDevice implements AutoCloseable {
      * A guest FLR (PCIe device control bit 15) must reset the VMM's view too, or the guest's restore after it leaves
      * VFIO's interrupts pointing at a function that forgot them. So the bit is emulated (it never reaches the kernel,
      * which would reset the function behind the VMM's back) and a write of it runs the VMM's reset, then puts the
-     * guest-visible state to its power-on values: decode off, BARs unassigned, MSI and MSI-X disabled.
+     * guest-visible state to its power-on values: decode off, BARs unassigned, MSI and MSI-X disabled. The write
+     * returns {@link ConfigChange.FunctionResetRequested}, which {@link GuestConfig} applies after it.
      */
     private void interceptFunctionLevelReset() {
         ConfigSpace cs = config.cs;
@@ -246,11 +245,9 @@ public final class VfioPciDevice implements AutoCloseable {
             int ctrl = af.offset() + PCI_AF_CTRL;
             cs.addEmulated(ctrl, 1, PCI_AF_CTRL_FLR);
             cs.clearBits(ctrl, 1, PCI_AF_CTRL_FLR);
-            cs.addWriteHook(ctrl, 1, (offset, size, value, before, after) -> {
-                if (((value << (8 * (offset - ctrl))) & PCI_AF_CTRL_FLR) != 0) {
-                    guestFunctionLevelReset();
-                }
-            });
+            cs.addWriteHook(ctrl, 1, (offset, size, value, before, after) ->
+                    ((value << (8 * (offset - ctrl))) & PCI_AF_CTRL_FLR) != 0
+                            ? List.of(new ConfigChange.FunctionResetRequested()) : List.of());
         });
         config.caps.find(org.vfio4j.pci.config.PciRegisters.PCI_CAP_ID_EXP).ifPresent(pcie -> {
             int devcap = cs.getDword(pcie.offset() + org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCAP);
@@ -260,40 +257,38 @@ public final class VfioPciDevice implements AutoCloseable {
             int devctl = pcie.offset() + org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCTL;
             cs.addEmulated(devctl, 2, org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCTL_BCR_FLR);
             cs.clearBits(devctl, 2, org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCTL_BCR_FLR);
-            cs.addWriteHook(devctl, 2, (offset, size, value, before, after) -> {
-                long shifted = value << (8 * (offset - devctl));
-                if ((shifted & org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCTL_BCR_FLR) != 0) {
-                    guestFunctionLevelReset();
-                }
-            });
+            cs.addWriteHook(devctl, 2, (offset, size, value, before, after) ->
+                    ((value << (8 * (offset - devctl))) & org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCTL_BCR_FLR)
+                            != 0 ? List.of(new ConfigChange.FunctionResetRequested()) : List.of());
         });
     }
 
-    /** Runs on the vCPU thread with the config space lock held (a config write hook). */
+    /** Runs on the vCPU thread after the guest's FLR write, with the device lock held ({@link GuestConfig}). */
     private void guestFunctionLevelReset() {
-        ConfigSpace cs = config.cs;
+        GuestConfig cs = guestConfig;
         interrupts.suspend();
         try {
             lastReset = resetHardware();
         } catch (RuntimeException e) {
             LOG.warn("{}: guest-initiated function level reset failed", name, e);
         } finally {
-            cs.write(org.vfio4j.pci.config.PciRegisters.PCI_COMMAND, 2, 0);
+            cs.writeAndApply(org.vfio4j.pci.config.PciRegisters.PCI_COMMAND, 2, 0);
             for (org.vfio4j.pci.bar.BarDefinition d : config.bars.definitions()) {
                 int reg = org.vfio4j.pci.config.PciRegisters.PCI_BASE_ADDRESS_0 + 4 * d.index();
-                cs.write(reg, 4, 0);
+                cs.writeAndApply(reg, 4, 0);
                 if (d.type() == org.vfio4j.pci.bar.BarType.MEMORY64) {
-                    cs.write(reg + 4, 4, 0);
+                    cs.writeAndApply(reg + 4, 4, 0);
                 }
             }
             if (config.bars.romSize() > 0) {
-                cs.write(org.vfio4j.pci.config.PciRegisters.PCI_ROM_ADDRESS, 4, 0);
+                cs.writeAndApply(org.vfio4j.pci.config.PciRegisters.PCI_ROM_ADDRESS, 4, 0);
             }
             if (config.msi != null) {
-                cs.write(config.msi.offset() + org.vfio4j.pci.config.PciRegisters.PCI_MSI_FLAGS, 2, 0);
+                cs.writeAndApply(config.msi.offset() + org.vfio4j.pci.config.PciRegisters.PCI_MSI_FLAGS, 2, 0);
             }
             if (config.msix != null) {
-                cs.write(config.caps.find(org.vfio4j.pci.config.PciRegisters.PCI_CAP_ID_MSIX).orElseThrow().offset()
+                cs.writeAndApply(config.caps.find(org.vfio4j.pci.config.PciRegisters.PCI_CAP_ID_MSIX).orElseThrow()
+                        .offset()
                         + org.vfio4j.pci.config.PciRegisters.PCI_MSIX_FLAGS, 2, 0);
                 maskEveryMsixEntry();
             }
@@ -302,14 +297,17 @@ public final class VfioPciDevice implements AutoCloseable {
         }
     }
 
-    /** Puts the MSI-X table at its reset values (every entry zero and masked), as an FLR does in the function. */
+    /**
+     * Puts the MSI-X table at its reset values (every entry zero and masked), as an FLR does in the function. MSI-X
+     * is disabled by then, so the writes change nothing else.
+     */
     private void maskEveryMsixEntry() {
-        TrapHandler table = config.msix.tableHandler();
-        for (int v = 0; v < config.msix.vectors(); v++) {
-            table.write(16L * v, 4, 0);
-            table.write(16L * v + 4, 4, 0);
-            table.write(16L * v + 8, 4, 0);
-            table.write(16L * v + 12, 4, 1);
+        MsixCapability msix = config.msix;
+        for (int v = 0; v < msix.vectors(); v++) {
+            msix.writeTable(16L * v, 4, 0);
+            msix.writeTable(16L * v + 4, 4, 0);
+            msix.writeTable(16L * v + 8, 4, 0);
+            msix.writeTable(16L * v + 12, 4, 1);
         }
     }
 
@@ -410,7 +408,8 @@ public final class VfioPciDevice implements AutoCloseable {
                 interrupts == null ? 0 : interrupts.kernelRoutedVectors(),
                 interrupts == null ? Map.of() : interrupts.userspaceCounts(),
                 interrupts == null ? 0 : interrupts.errors.get(), interrupts == null ? 0 : interrupts.requests.get(),
-                configReads.sum(), configWrites.sum(), dma == null ? 0 : dma.mappedBytes(), lastReset,
+                guestConfig == null ? 0 : guestConfig.reads(), guestConfig == null ? 0 : guestConfig.writes(),
+                dma == null ? 0 : dma.mappedBytes(), lastReset,
                 interrupts == null ? 0 : interrupts.setupFailures.get(), guestLog.suppressed());
     }
 
@@ -439,14 +438,14 @@ public final class VfioPciDevice implements AutoCloseable {
         if (detached.get()) {
             throw new IllegalStateException(name + " is detached");
         }
-        // The config space lock first, as on the vCPU path (config write -> capability listener -> interrupts), so a
-        // guest config access during the reset waits instead of deadlocking.
-        synchronized (config.cs) {
+        // The device lock, as a guest config write applies its effects under it: a guest write during the reset
+        // waits for it.
+        synchronized (guestConfig) {
             interrupts.suspend();
             try {
                 lastReset = resetHardware();
             } finally {
-                config.restoreAfterReset();
+                guestConfig.restoreAfterReset();
                 interrupts.resume();
             }
         }
@@ -546,32 +545,6 @@ public final class VfioPciDevice implements AutoCloseable {
     @Override
     public String toString() {
         return "VfioPciDevice[" + name + " at " + address + (detached.get() ? ", detached" : "") + "]";
-    }
-
-    /** The function as the guest bus sees it: the virtual config space, with access counters. */
-    private final class CountingAccess implements ConfigAccess {
-        private final ConfigSpace cs;
-
-        CountingAccess(ConfigSpace cs) {
-            this.cs = cs;
-        }
-
-        @Override
-        public long read(int offset, int size) {
-            configReads.increment();
-            return cs.read(offset, size);
-        }
-
-        @Override
-        public void write(int offset, int size, long value) {
-            configWrites.increment();
-            cs.write(offset, size, value);
-        }
-
-        @Override
-        public int length() {
-            return cs.length();
-        }
     }
 
     /** What quirks see during attach. */
