@@ -12,6 +12,7 @@ import org.vfio4j.core.bus.TrapHandler;
 import org.vfio4j.core.memory.DeviceMemorySlot;
 import org.vfio4j.core.sys.Linux;
 import org.vfio4j.core.sys.MemoryMapping;
+import org.vfio4j.core.util.Closer;
 import org.vfio4j.pci.bar.BarDefinition;
 import org.vfio4j.pci.bar.BarType;
 import org.vfio4j.pci.bar.PciBars;
@@ -256,7 +257,7 @@ final class BarMapper implements AutoCloseable {
             return;
         }
         closed = true;
-        Cleanup c = new Cleanup();
+        Closer c = new Closer();
         for (Bar b : all) {
             c.run(b::removeSlots);
             c.run(b::removeTrap);
@@ -333,7 +334,7 @@ final class BarMapper implements AutoCloseable {
                     mapped.add(new BarLayout.Range(r[0], r[1] - r[0], "mmap"));
                 }
             } catch (RuntimeException | Error e) {
-                Cleanup c = new Cleanup();
+                Closer c = new Closer();
                 c.add(e);
                 for (MemoryMapping m : mmaps) {
                     c.run(m::close);
@@ -406,7 +407,7 @@ final class BarMapper implements AutoCloseable {
         }
 
         void removeSlots() {
-            Cleanup c = new Cleanup();
+            Closer c = new Closer();
             for (DeviceMemorySlot s : slots) {
                 c.run(s::close);
             }

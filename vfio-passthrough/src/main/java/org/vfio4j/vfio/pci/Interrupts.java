@@ -14,6 +14,7 @@ import org.vfio4j.core.irq.InterruptController;
 import org.vfio4j.core.irq.MsiMessage;
 import org.vfio4j.core.sys.EventFd;
 import org.vfio4j.core.sys.Syscalls;
+import org.vfio4j.core.util.Closer;
 import org.vfio4j.pci.msi.MsiCapability;
 import org.vfio4j.pci.msi.MsiState;
 import org.vfio4j.pci.msix.MsixCapability;
@@ -148,7 +149,7 @@ final class Interrupts implements AutoCloseable {
             device.irqs().trigger(index, 0, v.fd);
             return v;
         } catch (RuntimeException | Error e) {
-            Cleanup c = new Cleanup();
+            Closer c = new Closer();
             c.run(v::close);
             if (e instanceof Error) {
                 c.add(e);
@@ -222,7 +223,7 @@ final class Interrupts implements AutoCloseable {
             intxResample = resample;
             mode = InterruptMode.INTX;
         } catch (RuntimeException | Error e) {
-            Cleanup c = new Cleanup();
+            Closer c = new Closer();
             EventFd r = resample;
             c.run(() -> closeIntxParts(v, r));
             mode = InterruptMode.NONE;
@@ -251,7 +252,7 @@ final class Interrupts implements AutoCloseable {
         EventFd r = intxResample;
         intx = null;
         intxResample = null;
-        Cleanup c = new Cleanup(); // the eventfds go even when disabling throws an Error
+        Closer c = new Closer(); // the eventfds go even when disabling throws an Error
         c.run(() -> {
             try {
                 device.irqs().disable(VFIO_PCI_INTX_IRQ_INDEX);
@@ -264,7 +265,7 @@ final class Interrupts implements AutoCloseable {
     }
 
     private void closeIntxParts(Vector v, EventFd resample) {
-        Cleanup c = new Cleanup();
+        Closer c = new Closer();
         InterruptController.IrqFdBinding b = intxBinding;
         intxBinding = null;
         if (b != null) {
@@ -349,7 +350,7 @@ final class Interrupts implements AutoCloseable {
             mode = InterruptMode.MSI;
         } catch (RuntimeException | Error e) {
             if (e instanceof Error) {
-                Cleanup c = new Cleanup();
+                Closer c = new Closer();
                 c.add(e);
                 c.run(() -> closeAll(vs));
                 c.rethrow();
@@ -470,7 +471,7 @@ final class Interrupts implements AutoCloseable {
             }
             device.irqs().trigger(VFIO_PCI_MSIX_IRQ_INDEX, 0, fds(vs));
         } catch (RuntimeException | Error e) {
-            Cleanup c = new Cleanup();
+            Closer c = new Closer();
             for (int i = had; i < n; i++) {
                 Vector v = vs[i];
                 if (v != null) {
@@ -535,7 +536,7 @@ final class Interrupts implements AutoCloseable {
     private void leaveVectors(int index) {
         Vector[] vs = vectors;
         vectors = new Vector[0];
-        Cleanup c = new Cleanup(); // the eventfds go even when disabling throws an Error
+        Closer c = new Closer(); // the eventfds go even when disabling throws an Error
         c.run(() -> {
             try {
                 device.irqs().disable(index);
@@ -575,7 +576,7 @@ final class Interrupts implements AutoCloseable {
     }
 
     private static void closeAll(Vector[] vs) {
-        Cleanup c = new Cleanup();
+        Closer c = new Closer();
         for (Vector v : vs) {
             if (v != null) {
                 c.run(v::close);
@@ -587,7 +588,7 @@ final class Interrupts implements AutoCloseable {
     /** Disables every index in VFIO and releases irqfds, routes, loop watches and eventfds. */
     @Override
     public void close() {
-        Cleanup c = new Cleanup();
+        Closer c = new Closer();
         synchronized (this) {
             if (closed) {
                 return;
@@ -656,7 +657,7 @@ final class Interrupts implements AutoCloseable {
         }
 
         void close() {
-            Cleanup c = new Cleanup();
+            Closer c = new Closer();
             c.run(this::unbind);
             InterruptController.MsiRoute r = route;
             route = null;
