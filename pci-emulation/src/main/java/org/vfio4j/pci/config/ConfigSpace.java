@@ -56,6 +56,7 @@ public final class ConfigSpace implements ConfigAccess {
     private final Object writeOrder = new Object();
     private final List<WatchedRange> hooks = new CopyOnWriteArrayList<>();
     private volatile ConfigPassthrough passthrough;
+    private final ConfigView view = new ReadOnly();
 
     /** An all-zero, all read-only, fully emulated space of the given size; {@code name} appears in log messages. */
     public ConfigSpace(String name, ConfigSpaceSize size) {
@@ -386,6 +387,11 @@ public final class ConfigSpace implements ConfigAccess {
         return image.clone();
     }
 
+    /** A read-only view of this space, for code that must not write it or change its semantics. */
+    public ConfigView view() {
+        return view;
+    }
+
     @Override
     public String toString() {
         return "ConfigSpace[" + name + ", " + image.length + " bytes]";
@@ -413,5 +419,63 @@ public final class ConfigSpace implements ConfigAccess {
     }
 
     private record WatchedRange(int start, int end, ConfigWriteHook hook) {
+    }
+
+    /** The view: every method reads this space; a cast cannot reach the space itself. */
+    private final class ReadOnly implements ConfigView {
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public int length() {
+            return image.length;
+        }
+
+        @Override
+        public long read(int offset, int size) {
+            return ConfigSpace.this.read(offset, size);
+        }
+
+        @Override
+        public int getByte(int offset) {
+            return ConfigSpace.this.getByte(offset);
+        }
+
+        @Override
+        public int getWord(int offset) {
+            return ConfigSpace.this.getWord(offset);
+        }
+
+        @Override
+        public int getDword(int offset) {
+            return ConfigSpace.this.getDword(offset);
+        }
+
+        @Override
+        public long emulatedMask(int offset, int size) {
+            return ConfigSpace.this.emulatedMask(offset, size);
+        }
+
+        @Override
+        public long writableMask(int offset, int size) {
+            return ConfigSpace.this.writableMask(offset, size);
+        }
+
+        @Override
+        public long clearOnWriteMask(int offset, int size) {
+            return ConfigSpace.this.clearOnWriteMask(offset, size);
+        }
+
+        @Override
+        public byte[] snapshot() {
+            return ConfigSpace.this.snapshot();
+        }
+
+        @Override
+        public String toString() {
+            return "read-only view of " + ConfigSpace.this;
+        }
     }
 }

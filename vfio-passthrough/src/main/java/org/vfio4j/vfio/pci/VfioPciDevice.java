@@ -21,12 +21,14 @@ import org.vfio4j.core.VfioGroupRegistrar;
 import org.vfio4j.core.Vmm;
 import org.vfio4j.core.bus.TrapHandler;
 import org.vfio4j.core.event.EventLoop;
+import org.vfio4j.core.util.Closer;
 import org.vfio4j.pci.bar.PciBars;
 import org.vfio4j.pci.bus.PciAddress;
 import org.vfio4j.pci.bus.PciBus;
 import org.vfio4j.pci.caps.CapabilityList;
 import org.vfio4j.pci.config.ConfigChange;
 import org.vfio4j.pci.config.ConfigSpace;
+import org.vfio4j.pci.config.ConfigView;
 import org.vfio4j.pci.msix.MsixCapability;
 import org.vfio4j.vfio.Vfio;
 import org.vfio4j.vfio.VfioDevice;
@@ -392,9 +394,12 @@ public final class VfioPciDevice implements AutoCloseable {
         return address;
     }
 
-    /** The guest-visible config space (virtualized; non-emulated bits reach the device). */
-    public ConfigSpace config() {
-        return config.cs;
+    /**
+     * A read-only view of the guest-visible config space (virtualized; a read of non-emulated bits reaches the
+     * device). Guest writes arrive through the bus, where their effects are applied.
+     */
+    public ConfigView config() {
+        return config.cs.view();
     }
 
     /** The VFIO container, group and device this function uses. */
@@ -528,7 +533,7 @@ public final class VfioPciDevice implements AutoCloseable {
         if (peers != null) {
             peers.remove(this);
         }
-        Cleanup cleanup = new Cleanup();
+        Closer cleanup = new Closer();
         while (!undo.isEmpty()) {
             cleanup.run(undo.pop()::close); // every step, even after an Error in an earlier one
         }
