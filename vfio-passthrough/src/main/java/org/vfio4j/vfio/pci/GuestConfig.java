@@ -135,7 +135,7 @@ final class GuestConfig implements ConfigAccess {
             } else if (change instanceof ConfigChange.MsiChanged msi) {
                 interrupts.msiChanged(msi.state());
             } else if (change instanceof ConfigChange.MsiVectorMaskChanged mask) {
-                interrupts.msiVectorMasked(mask.vector(), mask.masked());
+                interrupts.msiVectorMasked(mask.vector());
             } else if (change instanceof ConfigChange.MsixControlChanged) {
                 interrupts.msixControlChanged();
             } else if (change instanceof ConfigChange.MsixVectorChanged vector) {

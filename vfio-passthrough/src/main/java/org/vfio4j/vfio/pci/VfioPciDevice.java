@@ -83,6 +83,7 @@ public final class VfioPciDevice implements AutoCloseable {
     private GuestConfig guestConfig;
     private BarMapper barMapper;
     private Interrupts interrupts;
+    private ErrorAndRequestWatch errorsAndRequests;
     private GuestRamDma dma;
     private volatile ResetMethod lastReset = ResetMethod.NONE;
 
@@ -182,8 +183,11 @@ public final class VfioPciDevice implements AutoCloseable {
             gsi = 16 + (address.device() + pin - 1) % 4;
             config.cs.setByte(PCI_INTERRUPT_LINE, gsi);
         }
-        Interrupts irq = new Interrupts(name, vfio.syscalls(), device, vmm.interrupts(), loop, events,
-                this::releaseAsync, gsi, pin, guestLog);
+        ErrorAndRequestWatch watch = new ErrorAndRequestWatch(name, device);
+        errorsAndRequests = watch;
+        undo.push(watch);
+        watch.start(vfio.syscalls(), loop, events, this::releaseAsync, guestLog);
+        Interrupts irq = new Interrupts(name, vfio.syscalls(), device, vmm.interrupts(), loop, gsi, pin, guestLog);
         holder[0] = irq;
         irq.attachCapabilities(config.msi, config.msix);
         interrupts = irq;
@@ -412,7 +416,8 @@ public final class VfioPciDevice implements AutoCloseable {
         return new VfioPciCounters(barMapper == null ? List.of() : barMapper.layouts(), interruptMode(),
                 interrupts == null ? 0 : interrupts.kernelRoutedVectors(),
                 interrupts == null ? Map.of() : interrupts.userspaceCounts(),
-                interrupts == null ? 0 : interrupts.errors.get(), interrupts == null ? 0 : interrupts.requests.get(),
+                errorsAndRequests == null ? 0 : errorsAndRequests.errors.get(),
+                errorsAndRequests == null ? 0 : errorsAndRequests.requests.get(),
                 guestConfig == null ? 0 : guestConfig.reads(), guestConfig == null ? 0 : guestConfig.writes(),
                 dma == null ? 0 : dma.mappedBytes(), lastReset,
                 interrupts == null ? 0 : interrupts.setupFailures.get(), guestLog.suppressed());

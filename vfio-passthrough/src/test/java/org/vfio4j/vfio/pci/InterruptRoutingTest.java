@@ -103,14 +103,21 @@ class InterruptRoutingTest {
         dev = rig.attach(b -> b.intxGsi(10));
         assertEquals(InterruptMode.INTX, dev.interruptMode());
         assertEquals(0, dev.counters().kernelRoutedVectors());
-        assertEquals(-1, rig.device.unmaskFd(VFIO_PCI_INTX_IRQ_INDEX), "no resample fd without an irqfd");
+        int resample = rig.device.unmaskFd(VFIO_PCI_INTX_IRQ_INDEX);
+        assertTrue(resample >= 0, "VFIO unmasks INTx on a resample eventfd, signalled by the loop");
         assertEquals(10L, rig.cfgRead(0x3C, 1), "line register shows the configured GSI");
-        long unmasks = rig.kernel.ioctlCount("VFIO_DEVICE_SET_IRQS");
         assertTrue(rig.kernel.raise(rig.device, VFIO_PCI_INTX_IRQ_INDEX, 0));
         await(() -> lines.size() == 2, "the loop pulsed the line");
         assertEquals(List.of("10=true", "10=false"), lines);
-        await(() -> rig.kernel.ioctlCount("VFIO_DEVICE_SET_IRQS") == unmasks + 1, "and unmasked INTx in VFIO");
-        assertEquals(1L, dev.counters().userspaceInterrupts().get("intx"));
+        long[] signals = {0};
+        com.sun.jna.Memory counter = new com.sun.jna.Memory(8);
+        await(() -> {
+            if (rig.kernel.read(resample, counter, 8) == 8) {
+                signals[0] += counter.getLong(0);
+            }
+            return signals[0] == 1;
+        }, "and signalled the resample eventfd, on which VFIO unmasks INTx");
+        assertEquals(1L, dev.counters().userspaceInterrupts(UserspaceDelivery.INTX));
     }
 
     @Test
@@ -140,10 +147,10 @@ class InterruptRoutingTest {
         assertEquals(3, dev.counters().kernelRoutedVectors(), "masked vector 1 lost its irqfd");
         assertTrue(rig.kernel.raise(rig.device, VFIO_PCI_MSI_IRQ_INDEX, 1));
         await(() -> (rig.cfgRead(MSI + 20, 4) & 0b0010) != 0, "masked vector sets its pending bit");
-        assertEquals(1L, dev.counters().userspaceInterrupts().get("msi-pending"));
+        assertEquals(1L, dev.counters().userspaceInterrupts(UserspaceDelivery.MSI_PENDING));
         rig.cfgWrite(MSI + 16, 4, 0);
         assertEquals(0L, rig.cfgRead(MSI + 20, 4), "unmask sends the pending message");
-        assertEquals(1L, dev.counters().userspaceInterrupts().get("msi"));
+        assertEquals(1L, dev.counters().userspaceInterrupts(UserspaceDelivery.MSI));
         assertEquals(4, dev.counters().kernelRoutedVectors());
         rig.cfgWrite(MSI + 2, 2, 0);
         assertEquals(InterruptMode.INTX, dev.interruptMode(), "disabling MSI returns to INTx");
@@ -224,11 +231,11 @@ class InterruptRoutingTest {
         assertEquals(0, dev.counters().kernelRoutedVectors());
         assertTrue(rig.kernel.raise(rig.device, VFIO_PCI_MSIX_IRQ_INDEX, 0));
         await(() -> rig.kvm.mmioBus().read(BAR0 + 0x3000, 8) == 1, "masked vector sets its PBA bit");
-        assertEquals(1L, dev.counters().userspaceInterrupts().get("msix-pending"));
+        assertEquals(1L, dev.counters().userspaceInterrupts(UserspaceDelivery.MSIX_PENDING));
         rig.kvm.mmioBus().write(BAR0 + 0x200c, 4, 0);
         assertEquals(2L, ports.await(0xf4), "unmasking delivered the pending interrupt");
         assertEquals(0L, rig.kvm.mmioBus().read(BAR0 + 0x3000, 8), "PBA bit cleared");
-        assertEquals(1L, dev.counters().userspaceInterrupts().get("msix"));
+        assertEquals(1L, dev.counters().userspaceInterrupts(UserspaceDelivery.MSIX));
 
         rig.cfgWrite(MSIX + 2, 2, 0);
         assertEquals(InterruptMode.INTX, dev.interruptMode());
