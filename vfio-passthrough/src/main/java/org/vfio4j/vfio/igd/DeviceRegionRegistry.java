@@ -24,7 +24,7 @@ import org.vfio4j.vfio.region.VfioRegion;
  * and above, and says what each is with the region-type capability. Handlers claim (type, subtype) pairs; a region
  * nobody claims is logged and otherwise ignored (vfio-inspect lists it with its type).
  */
-public final class DeviceRegionRegistry {
+final class DeviceRegionRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(DeviceRegionRegistry.class);
 
     private final Map<RegionType, DeviceRegionHandler> handlers = new LinkedHashMap<>();

@@ -61,7 +61,7 @@ public final class IgdQuirk implements DeviceQuirk {
     }
 
     /** The registry of the region handlers this quirk uses. */
-    public DeviceRegionRegistry registry() {
+    DeviceRegionRegistry registry() {
         return registry;
     }
 
