@@ -271,29 +271,29 @@ public final class VfioPciDevice implements AutoCloseable {
 
     /** Runs on the vCPU thread after the guest's FLR write, with the device lock held ({@link GuestConfig}). */
     private void guestFunctionLevelReset() {
-        GuestConfig cs = guestConfig;
+        GuestConfig guest = guestConfig;
         interrupts.suspend();
         try {
             lastReset = resetHardware();
         } catch (RuntimeException e) {
             LOG.warn("{}: guest-initiated function level reset failed", name, e);
         } finally {
-            cs.writeAndApply(org.vfio4j.pci.config.PciRegisters.PCI_COMMAND, 2, 0);
+            guest.writeAndApply(org.vfio4j.pci.config.PciRegisters.PCI_COMMAND, 2, 0);
             for (org.vfio4j.pci.bar.BarDefinition d : config.bars.definitions()) {
                 int reg = org.vfio4j.pci.config.PciRegisters.PCI_BASE_ADDRESS_0 + 4 * d.index();
-                cs.writeAndApply(reg, 4, 0);
+                guest.writeAndApply(reg, 4, 0);
                 if (d.type() == org.vfio4j.pci.bar.BarType.MEMORY64) {
-                    cs.writeAndApply(reg + 4, 4, 0);
+                    guest.writeAndApply(reg + 4, 4, 0);
                 }
             }
             if (config.bars.romSize() > 0) {
-                cs.writeAndApply(org.vfio4j.pci.config.PciRegisters.PCI_ROM_ADDRESS, 4, 0);
+                guest.writeAndApply(org.vfio4j.pci.config.PciRegisters.PCI_ROM_ADDRESS, 4, 0);
             }
             if (config.msi != null) {
-                cs.writeAndApply(config.msi.offset() + org.vfio4j.pci.config.PciRegisters.PCI_MSI_FLAGS, 2, 0);
+                guest.writeAndApply(config.msi.offset() + org.vfio4j.pci.config.PciRegisters.PCI_MSI_FLAGS, 2, 0);
             }
             if (config.msix != null) {
-                cs.writeAndApply(config.caps.find(org.vfio4j.pci.config.PciRegisters.PCI_CAP_ID_MSIX).orElseThrow()
+                guest.writeAndApply(config.caps.find(org.vfio4j.pci.config.PciRegisters.PCI_CAP_ID_MSIX).orElseThrow()
                         .offset()
                         + org.vfio4j.pci.config.PciRegisters.PCI_MSIX_FLAGS, 2, 0);
                 maskEveryMsixEntry();
