@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
  * all-ones and are dropped, and nothing throws. A guest write runs the {@linkplain #addWriteHook write hooks} of the
  * registers it touched, which keep the image consistent and say what changed ({@link ConfigChange}: a BAR moved, a
  * decode enable or an interrupt capability changed); {@link #guestWrite} returns those changes so the owner applies
- * them after the lock is released. {@link #write} drops them: for functions whose owner has nothing to apply. The raw accessors ({@link #getDword}, {@link #setWord}, ...) are for device logic:
- * they bypass the masks and the hooks, and reject bad offsets with exceptions because they are programming errors.
+ * them after the lock is released. {@link #write} drops them: for functions whose owner has nothing to apply. The
+ * raw accessors ({@link #getDword}, {@link #setWord}, ...) are for device logic: they bypass the masks and the
+ * hooks, and reject bad offsets with exceptions because they are programming errors.
  * All methods are thread-safe; guest writes are serialized per config space.
  *
  * <p>The image's lock is never held across the {@link ConfigPassthrough} (a syscall for a VFIO function): a guest

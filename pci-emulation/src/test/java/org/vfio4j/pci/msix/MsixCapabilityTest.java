@@ -42,7 +42,8 @@ class MsixCapabilityTest {
     private void tableWrite(long offset, int size, long value) {
         ConfigChange.MsixVectorChanged c = msix.writeTable(offset, size, value);
         if (c != null) {
-            events.add("vec " + c.vector() + " " + msix.message(c.vector()) + " masked " + msix.isVectorMasked(c.vector()));
+            int v = c.vector();
+            events.add("vec " + v + " " + msix.message(v) + " masked " + msix.isVectorMasked(v));
         }
     }
 

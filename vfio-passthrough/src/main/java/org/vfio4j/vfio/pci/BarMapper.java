@@ -47,11 +47,12 @@ import org.vfio4j.vfio.region.VfioRegion;
  * <p><b>Moves and decode toggles.</b> The device tells the mapper what a guest config write changed ({@link
  * #barChanged}, {@link #decodeChanged}) after the write left the config space, so no emulation lock is held while
  * memslots and trap registrations change; the mapper then asks {@link PciBars} where the BAR decodes now, so the
- * last change applied brings the BAR to the guest's latest programming. On any change, the memslots at the old place are removed first (accesses there
- * now trap to the handler, which still reaches the same device), then the trap registration is moved atomically to
- * the new place (or removed when decode is off), then the memslots are added at the new place (until they are,
- * accesses trap to the handler already at the new place). So a vCPU never sees the old mapping together with the
- * new handler: at every instant an address decodes to the BAR's current placement or to nothing.
+ * last change applied brings the BAR to the guest's latest programming. On any change, the memslots at the old place
+ * are removed first (accesses there now trap to the handler, which still reaches the same device), then the trap
+ * registration is moved atomically to the new place (or removed when decode is off), then the memslots are added at
+ * the new place (until they are, accesses trap to the handler already at the new place). So a vCPU never sees the
+ * old mapping together with the new handler: at every instant an address decodes to the BAR's current placement or
+ * to nothing.
  *
  * <p><b>Device memory off.</b> Memslots exist only while the device answers at its memory BARs ({@link
  * VirtualConfig.MemoryGate}: memory decode on in the device and not in D3hot). When it stops answering the kernel

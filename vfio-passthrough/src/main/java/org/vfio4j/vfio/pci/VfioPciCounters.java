@@ -25,7 +25,8 @@ import java.util.Map;
  * @param suppressedLogLines guest-driven log lines left out by the per-cause rate limit
  */
 public record VfioPciCounters(List<BarLayout> bars, InterruptMode mode, int kernelRoutedVectors,
-        Map<UserspaceDelivery, Long> userspaceInterrupts, long errors, long unplugRequests, long configReads, long configWrites,
+        Map<UserspaceDelivery, Long> userspaceInterrupts, long errors, long unplugRequests, long configReads,
+        long configWrites,
         long dmaMappedBytes, ResetMethod lastReset, long interruptSetupFailures, long suppressedLogLines) {
 
     /** Without the failure counters (both 0). */
