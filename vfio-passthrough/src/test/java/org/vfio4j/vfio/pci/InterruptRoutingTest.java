@@ -121,6 +121,57 @@ class InterruptRoutingTest {
     }
 
     @Test
+    void withoutKernelIrqfdsMsiIsDeliveredFromTheEventLoop() throws Exception {
+        InterruptController kvmIc = rig.kvm.interrupts();
+        List<MsiMessage> sent = new CopyOnWriteArrayList<>();
+        rig.vmm.interrupts = new InterruptController() {
+            @Override
+            public void signalMsi(MsiMessage message) {
+                sent.add(message);
+            }
+
+            @Override
+            public MsiRoute addMsiRoute(MsiMessage message) {
+                throw new AssertionError("no route is needed without kernel irqfds");
+            }
+
+            @Override
+            public void setIrqLine(int gsi, boolean level) {
+                kvmIc.setIrqLine(gsi, level);
+            }
+
+            @Override
+            public boolean hasKernelIrqFd() {
+                return false;
+            }
+
+            @Override
+            public IrqFdBinding irqFd(EventFd trigger, int gsi, EventFd resample) {
+                throw new UnsupportedOperationException("no irqfd in this VMM");
+            }
+        };
+        dev = rig.attach();
+        rig.cfgWrite(MSI + 4, 4, 0xfee00000L);
+        rig.cfgWrite(MSI + 8, 4, 0);
+        rig.cfgWrite(MSI + 12, 2, 0x40);
+        rig.cfgWrite(MSI + 16, 4, 0b0010);
+        rig.cfgWrite(MSI + 2, 2, PCI_MSI_FLAGS_ENABLE | 1 << 4);
+        assertEquals(InterruptMode.MSI, dev.interruptMode(), "MSI without irqfds, not a fallback to INTx");
+        assertEquals(2, rig.device.enabledVectors(VFIO_PCI_MSI_IRQ_INDEX), "the two vectors the guest enabled");
+        assertEquals(0, dev.counters().kernelRoutedVectors());
+        assertTrue(rig.kernel.raise(rig.device, VFIO_PCI_MSI_IRQ_INDEX, 0));
+        await(() -> sent.size() == 1, "the loop sent vector 0's message");
+        assertEquals(new MsiMessage(0xfee00000L, 0x40), sent.get(0));
+        assertTrue(rig.kernel.raise(rig.device, VFIO_PCI_MSI_IRQ_INDEX, 1));
+        await(() -> (rig.cfgRead(MSI + 20, 4) & 0b0010) != 0, "masked vector 1 sets its pending bit");
+        rig.cfgWrite(MSI + 16, 4, 0);
+        assertEquals(List.of(new MsiMessage(0xfee00000L, 0x40), new MsiMessage(0xfee00000L, 0x41)), sent,
+                "unmasking vector 1 sent its pending message");
+        assertEquals(2L, dev.counters().userspaceInterrupts(UserspaceDelivery.MSI));
+        assertEquals(1L, dev.counters().userspaceInterrupts(UserspaceDelivery.MSI_PENDING));
+    }
+
+    @Test
     void msiReplacesIntxAndFollowsMaskBits() throws Exception {
         rig.kvm.createVcpu(0); // a LAPIC for KVM_SIGNAL_MSI to deliver to
         dev = rig.attach();
