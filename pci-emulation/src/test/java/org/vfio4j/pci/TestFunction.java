@@ -1,5 +1,6 @@
 package org.vfio4j.pci;
 
+import org.vfio4j.pci.config.ConfigChange;
 import java.util.ArrayList;
 import java.util.List;
 import org.vfio4j.core.irq.MsiMessage;
@@ -44,7 +45,7 @@ public final class TestFunction {
         bars.define(BarDefinition.memory64(4, 16384, false));
         bars.defineRom(64 * 1024);
         caps = new CapabilityList(config);
-        pm = new PowerManagementCapability(PowerManagementCapability.PMC_D1 | 0xC800, false, s -> { });
+        pm = new PowerManagementCapability(PowerManagementCapability.PMC_D1 | 0xC800, false);
         caps.add(pm);
         msi = new MsiCapability(4, true, true, sent::add);
         caps.add(msi);

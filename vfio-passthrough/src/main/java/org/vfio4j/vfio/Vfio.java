@@ -3,6 +3,7 @@ package org.vfio4j.vfio;
 import jakarta.inject.Inject;
 import java.util.List;
 import org.vfio4j.core.sys.Syscalls;
+import org.vfio4j.core.util.Closer;
 import org.vfio4j.vfio.sysfs.Sysfs;
 
 /**
@@ -72,28 +73,16 @@ public final class Vfio {
         String name = sysfs.deviceName(bdfOrPath);
         int groupId = groupOf(bdfOrPath);
         VfioContainer container = openContainer();
+        VfioGroup group = null;
         try {
-            VfioGroup group = openGroup(groupId);
-            try {
-                container.attach(group);
-                container.setIommu();
-                VfioDevice device = group.openDevice(name);
-                return new VfioStack(container, group, device);
-            } catch (RuntimeException | Error e) {
-                closeQuietly(group, e);
-                throw e;
-            }
+            group = openGroup(groupId);
+            container.attach(group);
+            container.setIommu();
+            VfioDevice device = group.openDevice(name);
+            return new VfioStack(container, group, device);
         } catch (RuntimeException | Error e) {
-            closeQuietly(container, e);
+            Closer.closeAfter(e, group, container);
             throw e;
-        }
-    }
-
-    private static void closeQuietly(AutoCloseable c, Throwable into) {
-        try {
-            c.close();
-        } catch (Exception | Error e) {
-            into.addSuppressed(e);
         }
     }
 }

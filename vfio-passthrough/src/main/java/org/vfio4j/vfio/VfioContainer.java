@@ -7,6 +7,7 @@ import java.util.List;
 import org.vfio4j.core.sys.FileDescriptor;
 import org.vfio4j.core.sys.Linux;
 import org.vfio4j.core.sys.Syscalls;
+import org.vfio4j.core.util.Closer;
 import org.vfio4j.vfio.errors.VfioException;
 import org.vfio4j.vfio.iommu.Type1Iommu;
 import org.vfio4j.vfio.uapi.VfioIoctls;
@@ -151,43 +152,22 @@ public final class VfioContainer implements AutoCloseable {
             iommu = null;
             attached = new ArrayList<>(groups);
         }
-        Throwable first = null;
-        try {
-            if (i != null) {
-                i.close();
-            }
-        } catch (RuntimeException | Error e) {
-            first = e;
-        }
+        Closer closer = new Closer();
+        closer.close(i);
         for (VfioGroup g : attached) {
-            try {
-                g.detach();
-            } catch (RuntimeException | Error e) {
-                synchronized (this) {
-                    groups.remove(g);
+            closer.run(() -> {
+                try {
+                    g.detach();
+                } catch (RuntimeException | Error e) {
+                    synchronized (this) {
+                        groups.remove(g);
+                    }
+                    throw e;
                 }
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
+            });
         }
-        try {
-            fd.close();
-        } catch (RuntimeException | Error e) {
-            if (first == null) {
-                first = e;
-            } else {
-                first.addSuppressed(e);
-            }
-        }
-        if (first instanceof Error error) {
-            throw error;
-        }
-        if (first != null) {
-            throw (RuntimeException) first;
-        }
+        closer.close(fd);
+        closer.rethrow();
     }
 
     @Override

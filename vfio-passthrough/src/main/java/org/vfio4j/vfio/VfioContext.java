@@ -11,6 +11,7 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfio4j.core.VfioGroupRegistrar;
@@ -20,6 +21,7 @@ import org.vfio4j.core.memory.GuestMemory;
 import org.vfio4j.core.sys.FileDescriptor;
 import org.vfio4j.core.sys.Linux;
 import org.vfio4j.core.sys.SyscallException;
+import org.vfio4j.core.util.Closer;
 import org.vfio4j.vfio.errors.GroupNotViableException;
 import org.vfio4j.vfio.errors.HotResetRefusedException;
 import org.vfio4j.vfio.errors.VfioException;
@@ -75,8 +77,11 @@ public final class VfioContext implements AutoCloseable {
     private IommufdIoas ioas;
     private final Map<Integer, OpenGroup> groups = new LinkedHashMap<>();
     private final List<Member> members = new ArrayList<>();
-    /** Serializes resets, so two hot resets never run their hooks interleaved. */
-    private final Object resetLock = new Object();
+    /**
+     * Serializes the resets of this VM's devices; taken before any device's own lock (the hooks take those, nested
+     * in member order), so resets on two threads can't deadlock on each other's devices.
+     */
+    private final ReentrantLock resetLock = new ReentrantLock();
     private GuestRamDma ram;
     private int ramUsers;
     private boolean closed;
@@ -184,9 +189,9 @@ public final class VfioContext implements AutoCloseable {
                     useGuestRam(m);
                 }
             } catch (RuntimeException | Error e) {
-                Closing c = new Closing();
+                Closer c = new Closer();
+                c.add(e); // what the release throws is suppressed into the failure
                 c.run(() -> release(m));
-                c.suppressInto(e);
                 throw e;
             }
             members.add(m);
@@ -207,9 +212,7 @@ public final class VfioContext implements AutoCloseable {
             try {
                 ioas = fd.allocateIoas();
             } catch (RuntimeException | Error e) {
-                Closing c = new Closing();
-                c.close(fd);
-                c.suppressInto(e);
+                Closer.closeAfter(e, fd);
                 throw e;
             }
             iommufd = fd;
@@ -230,9 +233,9 @@ public final class VfioContext implements AutoCloseable {
             return new Member(this, name, device, g, null, 0);
         } catch (RuntimeException | Error e) {
             if (opened) {
-                Closing c = new Closing();
+                Closer c = new Closer();
+                c.add(e); // what the release throws is suppressed into the failure
                 c.run(() -> closeGroup(id));
-                c.suppressInto(e);
             }
             throw e;
         }
@@ -254,10 +257,7 @@ public final class VfioContext implements AutoCloseable {
             groups.put(id, g);
             return g;
         } catch (RuntimeException | Error e) {
-            Closing c = new Closing();
-            c.close(reg);
-            c.close(group);
-            c.suppressInto(e);
+            Closer.closeAfter(e, reg, group);
             throw e;
         }
     }
@@ -287,10 +287,7 @@ public final class VfioContext implements AutoCloseable {
             }
             return new Member(this, name, VfioDevice.ofCdev(fd, name), null, reg, devId);
         } catch (RuntimeException | Error e) {
-            Closing c = new Closing();
-            c.close(reg);
-            c.close(fd);
-            c.suppressInto(e);
+            Closer.closeAfter(e, reg, fd);
             throw e;
         }
     }
@@ -312,7 +309,7 @@ public final class VfioContext implements AutoCloseable {
     /** Undoes {@link #open} for {@code m}: last DMA user unmaps guest RAM, last user of a group closes it. */
     private synchronized void release(Member m) {
         members.remove(m);
-        Closing c = new Closing();
+        Closer c = new Closer();
         if (m.usesRam) {
             m.usesRam = false;
             if (--ramUsers == 0 && ram != null) {
@@ -335,7 +332,7 @@ public final class VfioContext implements AutoCloseable {
     private void closeGroup(int id) {
         OpenGroup g = groups.remove(id);
         if (g != null) {
-            Closing c = new Closing();
+            Closer c = new Closer();
             c.close(g.registration);
             c.close(g.group); // detaches it; the last group takes the container's IOMMU with it
             c.rethrow();
@@ -385,22 +382,50 @@ public final class VfioContext implements AutoCloseable {
 
     /**
      * Resets {@code m}'s function with the best method it has: {@code VFIO_DEVICE_RESET} when the kernel offers one,
-     * else a PCI hot reset when this context owns every device the reset affects (see {@link #hotReset(Member)};
-     * the other affected devices are suspended and restored around it), else nothing. The caller suspends and
-     * restores {@code m} itself.
+     * else a PCI hot reset when this context owns every device the reset affects (see {@link #hotReset(Member)}),
+     * else nothing. {@code m} and every other device the reset covers are suspended and restored around it (their
+     * {@link ResetHooks}).
      *
      * @return the method used; {@link ResetMethod#NONE} when neither was possible (logged, naming what blocked it)
      */
     public ResetMethod reset(Member m) {
         requireMine(m);
-        // No reset lock for a function reset: it affects no other device. (A guest FLR runs it from a config write.)
+        resetLock.lock();
+        try {
+            return bestReset(m, true);
+        } finally {
+            resetLock.unlock();
+        }
+    }
+
+    /**
+     * {@link #reset(Member)} for a reset the guest asked for (a function level reset written to config space), run
+     * by the device with its own lock held and itself already suspended: only the other devices a hot reset covers
+     * get their hooks. It never waits for another reset of this VM (that would invert the lock order, reset lock
+     * before device lock): when one is running, this one is skipped and {@link ResetMethod#NONE} returned.
+     */
+    public ResetMethod resetForGuest(Member m) {
+        requireMine(m);
         if (m.device.info().resettable()) {
-            m.device.reset();
-            LOG.info("{}: reset with VFIO_DEVICE_RESET", m.name);
-            return ResetMethod.DEVICE_RESET;
+            return functionReset(m, false); // affects no other device: no reset lock needed
+        }
+        if (!resetLock.tryLock()) {
+            LOG.info("{}: guest-initiated reset skipped: another reset of this VM is running", m.name);
+            return ResetMethod.NONE;
         }
         try {
-            hotReset(m, false);
+            return bestReset(m, false);
+        } finally {
+            resetLock.unlock();
+        }
+    }
+
+    private ResetMethod bestReset(Member m, boolean hooksOfM) {
+        if (m.device.info().resettable()) {
+            return functionReset(m, hooksOfM);
+        }
+        try {
+            hotResetLocked(m, hooksOfM);
             return ResetMethod.HOT_RESET;
         } catch (HotResetRefusedException e) {
             LOG.info("{}: no VFIO_DEVICE_RESET, and {}; not reset", m.name, e.getMessage());
@@ -409,6 +434,12 @@ public final class VfioContext implements AutoCloseable {
             LOG.info("{}: no VFIO_DEVICE_RESET and no PCI hot reset ({}); not reset", m.name, e.getMessage());
             return ResetMethod.NONE;
         }
+    }
+
+    private ResetMethod functionReset(Member m, boolean hooksOfM) {
+        runAround(hooksOfM ? List.of(m) : List.of(), 0, m.device::reset);
+        LOG.info("{}: reset with VFIO_DEVICE_RESET", m.name);
+        return ResetMethod.DEVICE_RESET;
     }
 
     /**
@@ -423,60 +454,65 @@ public final class VfioContext implements AutoCloseable {
      */
     public List<Member> hotReset(Member m) {
         requireMine(m);
-        return hotReset(m, true);
+        resetLock.lock();
+        try {
+            return hotResetLocked(m, true);
+        } finally {
+            resetLock.unlock();
+        }
     }
 
-    private List<Member> hotReset(Member m, boolean hooksOfM) {
-        synchronized (resetLock) {
-            FileDescriptor fd = m.device.descriptor();
-            HotResetInfo info = PciHotReset.query(fd);
-            Map<Integer, FileDescriptor> owned = new LinkedHashMap<>();
-            List<Member> affected = new ArrayList<>();
-            affected.add(m);
-            synchronized (this) {
-                if (m.group != null) {
-                    PciHotReset.requireOwned(m.name, info, groups.keySet());
-                    for (int id : info.groupIds()) {
-                        owned.put(id, groups.get(id).group.descriptor());
-                    }
-                } else if (!CdevHotReset.allOwned(info)) {
-                    List<String> blockers = new ArrayList<>();
-                    for (DependentDevice d : CdevHotReset.notOwned(info)) {
-                        blockers.add(d.bdf());
-                    }
-                    throw new HotResetRefusedException(m.name + ": PCI hot reset refused: it also resets " + blockers
-                            + ", which this VM's iommufd does not own", Set.of());
+    private List<Member> hotResetLocked(Member m, boolean hooksOfM) {
+        FileDescriptor fd = m.device.descriptor();
+        HotResetInfo info = PciHotReset.query(fd);
+        Map<Integer, FileDescriptor> owned = new LinkedHashMap<>();
+        List<Member> affected = new ArrayList<>();
+        affected.add(m);
+        synchronized (this) {
+            if (m.group != null) {
+                PciHotReset.requireOwned(m.name, info, groups.keySet());
+                for (int id : info.groupIds()) {
+                    owned.put(id, groups.get(id).group.descriptor());
                 }
-                Set<String> bdfs = new TreeSet<>();
-                for (DependentDevice d : info.devices()) {
-                    bdfs.add(d.bdf());
+            } else if (!CdevHotReset.allOwned(info)) {
+                List<String> blockers = new ArrayList<>();
+                for (DependentDevice d : CdevHotReset.notOwned(info)) {
+                    blockers.add(d.bdf());
                 }
-                for (Member other : members) {
-                    if (other != m && bdfs.contains(other.name)) {
-                        affected.add(other);
-                    }
+                throw new HotResetRefusedException(m.name + ": PCI hot reset refused: it also resets " + blockers
+                        + ", which this VM's iommufd does not own", Set.of());
+            }
+            Set<String> bdfs = new TreeSet<>();
+            for (DependentDevice d : info.devices()) {
+                bdfs.add(d.bdf());
+            }
+            for (Member other : members) {
+                if (other != m && bdfs.contains(other.name)) {
+                    affected.add(other);
                 }
             }
-            List<Member> hooked = hooksOfM ? affected : affected.subList(1, affected.size());
-            Closing c = new Closing();
-            for (Member a : hooked) {
-                c.run(a::beforeReset);
+        }
+        runAround(hooksOfM ? affected : affected.subList(1, affected.size()), 0, () -> {
+            if (m.group != null) {
+                PciHotReset.reset(fd, info, owned);
+            } else {
+                CdevHotReset.reset(fd);
             }
-            try {
-                if (m.group != null) {
-                    PciHotReset.reset(fd, info, owned);
-                } else {
-                    CdevHotReset.reset(fd);
-                }
-                LOG.info("{}: reset with a PCI hot reset, also covering {}", m.name,
-                        affected.subList(1, affected.size()));
-            } finally {
-                for (Member a : hooked) {
-                    c.run(a::afterReset);
-                }
-            }
-            c.rethrow();
-            return List.copyOf(affected);
+        });
+        LOG.info("{}: reset with a PCI hot reset, also covering {}", m.name, affected.subList(1, affected.size()));
+        return List.copyOf(affected);
+    }
+
+    /**
+     * Runs {@code reset} inside the hooks of {@code members} from index {@code i} on, nested in member order: each
+     * device holds its own lock from before its suspend to after its restore. Always under the reset lock, so the
+     * order of device locks is the same for every reset.
+     */
+    private static void runAround(List<Member> hooked, int i, Runnable reset) {
+        if (i == hooked.size()) {
+            reset.run();
+        } else {
+            hooked.get(i).aroundReset(() -> runAround(hooked, i + 1, reset));
         }
     }
 
@@ -489,30 +525,27 @@ public final class VfioContext implements AutoCloseable {
      */
     public Map<String, ResetMethod> resetAll() {
         Map<String, ResetMethod> done = new LinkedHashMap<>();
-        for (Member m : members()) {
-            if (done.containsKey(m.name)) {
-                continue;
-            }
-            if (m.device.info().resettable()) {
-                Closing c = new Closing();
-                c.run(m::beforeReset);
+        resetLock.lock();
+        try {
+            for (Member m : members()) {
+                if (done.containsKey(m.name)) {
+                    continue;
+                }
+                if (m.device.info().resettable()) {
+                    done.put(m.name, functionReset(m, true));
+                    continue;
+                }
                 try {
-                    m.device.reset();
-                    done.put(m.name, ResetMethod.DEVICE_RESET);
-                } finally {
-                    c.run(m::afterReset);
+                    for (Member covered : hotResetLocked(m, true)) {
+                        done.put(covered.name, ResetMethod.HOT_RESET);
+                    }
+                } catch (HotResetRefusedException | SyscallException e) {
+                    LOG.info("{}: system reset left it as it was: {}", m.name, e.getMessage());
+                    done.put(m.name, ResetMethod.NONE);
                 }
-                c.rethrow();
-                continue;
             }
-            try {
-                for (Member covered : hotReset(m, true)) {
-                    done.put(covered.name, ResetMethod.HOT_RESET);
-                }
-            } catch (HotResetRefusedException | SyscallException e) {
-                LOG.info("{}: system reset left it as it was: {}", m.name, e.getMessage());
-                done.put(m.name, ResetMethod.NONE);
-            }
+        } finally {
+            resetLock.unlock();
         }
         return done;
     }
@@ -542,7 +575,7 @@ public final class VfioContext implements AutoCloseable {
             closed = true;
             left = new ArrayList<>(members);
         }
-        Closing c = new Closing();
+        Closer c = new Closer();
         for (int i = left.size() - 1; i >= 0; i--) {
             c.close(left.get(i));
         }
@@ -585,16 +618,12 @@ public final class VfioContext implements AutoCloseable {
     }
 
     /**
-     * What a device does around a reset that the context runs for it (a hot reset that covers it, or a system reset):
-     * stop its interrupts before, restore its virtualized state and interrupts after. Both run on the resetting
-     * thread with no lock of the device held by the context.
+     * What a device does around a reset the context runs for it (its own, a hot reset that covers it, a system
+     * reset): take its own lock, stop its interrupts, run the reset, restore its virtualized state and interrupts.
      */
     public interface ResetHooks {
-        /** Before the reset: tear down what the reset would lose (interrupt setup). */
-        void beforeReset();
-
-        /** After the reset (also a failed one): write back the virtualized state and set interrupts up again. */
-        void afterReset();
+        /** Runs {@code reset} (which may throw) with the device suspended, restoring it afterwards in any case. */
+        void aroundReset(Runnable reset);
 
         /** The context is closing with the device still attached: detach it. */
         void detach();
@@ -655,17 +684,12 @@ public final class VfioContext implements AutoCloseable {
             this.hooks = hooks;
         }
 
-        void beforeReset() {
+        void aroundReset(Runnable reset) {
             ResetHooks h = hooks;
             if (h != null) {
-                h.beforeReset();
-            }
-        }
-
-        void afterReset() {
-            ResetHooks h = hooks;
-            if (h != null) {
-                h.afterReset();
+                h.aroundReset(reset);
+            } else {
+                reset.run();
             }
         }
 
@@ -699,52 +723,6 @@ public final class VfioContext implements AutoCloseable {
         @Override
         public String toString() {
             return name + (group != null ? " (group " + group.group.id() + ")" : " (cdev, dev id " + devId + ")");
-        }
-    }
-
-    /** Runs release steps, keeping the first failure and suppressing the rest into it. */
-    private static final class Closing {
-        private Throwable first;
-
-        void close(AutoCloseable c) {
-            if (c != null) {
-                run(c::close);
-            }
-        }
-
-        void run(Step s) {
-            try {
-                s.run();
-            } catch (Throwable t) {
-                if (first == null) {
-                    first = t;
-                } else if (first != t) {
-                    first.addSuppressed(t);
-                }
-            }
-        }
-
-        void suppressInto(Throwable e) {
-            if (first != null && first != e) {
-                e.addSuppressed(first);
-            }
-        }
-
-        void rethrow() {
-            if (first instanceof RuntimeException r) {
-                throw r;
-            }
-            if (first instanceof Error r) {
-                throw r;
-            }
-            if (first != null) {
-                throw new VfioException("VFIO context release failed: " + first, first);
-            }
-        }
-
-        @FunctionalInterface
-        interface Step {
-            void run() throws Exception;
         }
     }
 }

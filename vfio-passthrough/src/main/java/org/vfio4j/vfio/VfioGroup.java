@@ -11,6 +11,7 @@ import org.vfio4j.core.sys.FileDescriptor;
 import org.vfio4j.core.sys.Linux;
 import org.vfio4j.core.sys.SyscallException;
 import org.vfio4j.core.sys.Syscalls;
+import org.vfio4j.core.util.Closer;
 import org.vfio4j.vfio.errors.GroupNotViableException;
 import org.vfio4j.vfio.errors.VfioException;
 import org.vfio4j.vfio.sysfs.Sysfs;
@@ -181,25 +182,12 @@ public final class VfioGroup implements AutoCloseable {
     }
 
     private void closeDevices() {
-        Throwable first = null;
+        Closer closer = new Closer();
         for (VfioDevice d : new ArrayList<>(openDevices)) {
-            try {
-                d.close();
-            } catch (RuntimeException | Error e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
+            closer.close(d);
         }
         openDevices.clear();
-        if (first instanceof Error error) {
-            throw error;
-        }
-        if (first != null) {
-            throw (RuntimeException) first;
-        }
+        closer.rethrow();
     }
 
     /** True once closed. */

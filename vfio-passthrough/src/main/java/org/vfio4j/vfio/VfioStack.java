@@ -1,5 +1,6 @@
 package org.vfio4j.vfio;
 
+import org.vfio4j.core.util.Closer;
 import org.vfio4j.vfio.iommu.Type1Iommu;
 
 /**
@@ -19,27 +20,11 @@ public record VfioStack(VfioContainer container, VfioGroup group, VfioDevice dev
 
     @Override
     public void close() {
-        Throwable first = null;
-        for (AutoCloseable c : new AutoCloseable[] {device, container.iommu(), group, container}) {
-            if (c == null) {
-                continue;
-            }
-            try {
-                c.close();
-            } catch (Exception | Error e) {
-                Throwable r = e instanceof RuntimeException || e instanceof Error ? e : new RuntimeException(e);
-                if (first == null) {
-                    first = r;
-                } else {
-                    first.addSuppressed(r);
-                }
-            }
-        }
-        if (first instanceof Error error) {
-            throw error;
-        }
-        if (first != null) {
-            throw (RuntimeException) first;
-        }
+        Closer closer = new Closer();
+        closer.close(device);
+        closer.close(container.iommu());
+        closer.close(group);
+        closer.close(container);
+        closer.rethrow();
     }
 }

@@ -2,11 +2,10 @@ package org.vfio4j.pci.bar;
 
 import static org.vfio4j.pci.config.PciRegisters.*;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.vfio4j.pci.config.ConfigChange;
 import org.vfio4j.pci.config.ConfigSpace;
 import org.vfio4j.pci.config.PciHeaders;
 
@@ -22,10 +21,13 @@ import org.vfio4j.pci.config.PciHeaders;
  * <p>All state is guarded by the config space's monitor, which guest accesses hold while hooks run.
  *
  * <p>Defining a BAR marks its registers emulated: a passthrough device virtualizes BARs (the guest address space is
- * not the host's). Listeners hear about moves and decode changes; see {@link BarListener}.
+ * not the host's). A guest write that moves a BAR or toggles a decode enable returns that from
+ * {@link ConfigSpace#guestWrite} ({@link ConfigChange.BarMoved}, {@link ConfigChange.DecodeChanged},
+ * {@link ConfigChange.RomEnableChanged}); the owner then asks {@link #isDecoding} and {@link #address} where the BAR
+ * decodes now. A BAR is decoding when its address is assigned and the command register's memory (or I/O) enable is
+ * set; for the ROM BAR, additionally its own enable bit.
  */
 public final class PciBars {
-    private static final Logger LOG = LoggerFactory.getLogger(PciBars.class);
     /** Index that names the expansion ROM BAR in this API. */
     public static final int ROM = 6;
     /** Smallest expansion ROM: 2 KiB (the address field starts at bit 11). */
@@ -41,7 +43,6 @@ public final class PciBars {
     private boolean lastMemoryDecode;
     private boolean lastIoDecode;
     private boolean lastRomEnable;
-    private final List<BarListener> listeners = new CopyOnWriteArrayList<>();
 
     /** BARs of the function whose header (type 0: six BARs, ROM at 0x30; type 1: two, ROM at 0x38) is in {@code cs}. */
     public PciBars(ConfigSpace cs) {
@@ -199,16 +200,6 @@ public final class PciBars {
         };
     }
 
-    /** Registers a listener for BAR moves and decode changes. */
-    public void addListener(BarListener listener) {
-        listeners.add(listener);
-    }
-
-    /** Removes a listener added with {@link #addListener}. */
-    public void removeListener(BarListener listener) {
-        listeners.remove(listener);
-    }
-
     private int occupant(int register) {
         for (int i = 0; i < 6; i++) {
             BarDefinition d = definitions[i];
@@ -219,59 +210,58 @@ public final class PciBars {
         return -1;
     }
 
-    private void barsWritten(int offset, int size) {
-        int first = (offset - PCI_BASE_ADDRESS_0) / 4;
-        int last = (offset + size - 1 - PCI_BASE_ADDRESS_0) / 4;
-        for (int reg = Math.max(0, first); reg <= Math.min(barCount - 1, last); reg++) {
-            int index = occupant(reg);
-            if (index >= 0) {
-                checkMoved(index);
-            }
-        }
+    private List<ConfigChange> barsWritten(int offset, int size) {
+        int reg = (offset - PCI_BASE_ADDRESS_0) / 4; // a config access never crosses a dword: one register
+        int index = reg >= 0 && reg < barCount ? occupant(reg) : -1;
+        ConfigChange moved = index >= 0 ? moved(index) : null;
+        return moved == null ? List.of() : List.of(moved);
     }
 
-    private void romWritten() {
+    private List<ConfigChange> romWritten() {
         if (romSize == 0) {
-            return;
+            return List.of();
         }
-        checkMoved(ROM);
+        List<ConfigChange> changes = new ArrayList<>(2);
+        ConfigChange moved = moved(ROM);
+        if (moved != null) {
+            changes.add(moved);
+        }
         boolean enable = (cs.getDword(romOffset) & PCI_ROM_ADDRESS_ENABLE) != 0;
         if (enable != lastRomEnable) {
             lastRomEnable = enable;
-            fire(l -> l.romEnableChanged(enable));
+            changes.add(new ConfigChange.RomEnableChanged(enable));
         }
+        return changes;
     }
 
-    private void commandWritten() {
+    private List<ConfigChange> commandWritten() {
         int command = cs.getWord(PCI_COMMAND);
         boolean mem = (command & PCI_COMMAND_MEMORY) != 0;
         boolean io = (command & PCI_COMMAND_IO) != 0;
+        List<ConfigChange> changes = List.of();
         if (mem != lastMemoryDecode) {
             lastMemoryDecode = mem;
-            fire(l -> l.decodeChanged(true, mem));
+            changes = new ArrayList<>(2);
+            changes.add(new ConfigChange.DecodeChanged(true, mem));
         }
         if (io != lastIoDecode) {
             lastIoDecode = io;
-            fire(l -> l.decodeChanged(false, io));
+            if (changes.isEmpty()) {
+                changes = new ArrayList<>(1);
+            }
+            changes.add(new ConfigChange.DecodeChanged(false, io));
         }
+        return changes;
     }
 
-    private void checkMoved(int index) {
+    /** The move of BAR {@code index} since the last write that touched it, or null when it did not move. */
+    private ConfigChange moved(int index) {
         long now = address(index);
         long before = lastAddress[index];
-        if (now != before) {
-            lastAddress[index] = now;
-            fire(l -> l.barMoved(index, before, now));
+        if (now == before) {
+            return null;
         }
-    }
-
-    private void fire(java.util.function.Consumer<BarListener> event) {
-        for (BarListener l : listeners) {
-            try {
-                event.accept(l);
-            } catch (RuntimeException e) {
-                LOG.warn("{}: BAR listener {} failed", cs.name(), l, e);
-            }
-        }
+        lastAddress[index] = now;
+        return new ConfigChange.BarMoved(index, before, now);
     }
 }

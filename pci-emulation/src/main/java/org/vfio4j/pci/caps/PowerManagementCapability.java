@@ -2,7 +2,8 @@ package org.vfio4j.pci.caps;
 
 import static org.vfio4j.pci.config.PciRegisters.*;
 
-import java.util.function.IntConsumer;
+import java.util.List;
+import org.vfio4j.pci.config.ConfigChange;
 import org.vfio4j.pci.config.ConfigSpace;
 
 /**
@@ -10,7 +11,9 @@ import org.vfio4j.pci.config.ConfigSpace;
  *
  * <p>PMC is read-only. In PMCSR the power state (bits 1:0) is writable, but a write selecting a state the function
  * does not support (D1/D2 when PMC does not advertise them) leaves the state unchanged, as the spec requires; PME
- * enable is writable when the function can generate PME; PME status is RW1C; No_Soft_Reset is read-only.
+ * enable is writable when the function can generate PME; PME status is RW1C; No_Soft_Reset is read-only. A guest
+ * write that changes the state returns {@link ConfigChange.PowerStateChanged} from
+ * {@link ConfigSpace#guestWrite}.
  */
 public final class PowerManagementCapability implements Capability {
     /** PMC: D1 support. */
@@ -23,19 +26,16 @@ public final class PowerManagementCapability implements Capability {
 
     private final int pmc;
     private final boolean noSoftReset;
-    private final IntConsumer stateListener;
     private ConfigSpace cs;
     private int offset;
 
     /**
      * @param capabilities PMC bits beyond the version ({@link #PMC_D1}, {@link #PMC_D2}, PME support bits)
      * @param noSoftReset  the function keeps its state across D3hot to D0 (PMCSR bit 3)
-     * @param stateListener told the new power state (0..3) when the guest changes it; may be {@code null}
      */
-    public PowerManagementCapability(int capabilities, boolean noSoftReset, IntConsumer stateListener) {
+    public PowerManagementCapability(int capabilities, boolean noSoftReset) {
         this.pmc = (capabilities & 0xFFF8) | PMC_VERSION_1_2;
         this.noSoftReset = noSoftReset;
-        this.stateListener = stateListener;
     }
 
     @Override
@@ -72,10 +72,10 @@ public final class PowerManagementCapability implements Capability {
         }
     }
 
-    private void pmcsrWritten(int off, int size, long value, long before, long after) {
+    private List<ConfigChange> pmcsrWritten(int off, int size, long value, long before, long after) {
         int ctrl = offset + PCI_PM_CTRL;
         if (off > ctrl || off + size <= ctrl) {
-            return; // the write did not reach the byte holding the state field
+            return List.of(); // the write did not reach the byte holding the state field
         }
         int shift = (ctrl - off) * 8;
         int oldState = (int) (before >>> shift) & PCI_PM_CTRL_STATE_MASK;
@@ -85,10 +85,8 @@ public final class PowerManagementCapability implements Capability {
         if (!supported) {
             cs.clearBits(ctrl, 2, PCI_PM_CTRL_STATE_MASK);
             cs.setBits(ctrl, 2, oldState);
-            return;
+            return List.of();
         }
-        if (newState != oldState && stateListener != null) {
-            stateListener.accept(newState);
-        }
+        return newState != oldState ? List.of(new ConfigChange.PowerStateChanged(newState)) : List.of();
     }
 }

@@ -1,5 +1,6 @@
 package org.vfio4j.pci.config;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -20,9 +21,13 @@ import org.slf4j.LoggerFactory;
  * A fourth mask, {@linkplain #setEmulated emulated}, chooses per bit whether the guest sees the image or the
  * {@link ConfigPassthrough} backing (a physical function). Every bit starts emulated, read-only and zero.
  *
- * <p>Guest accesses ({@link #read}, {@link #write}) follow {@link ConfigAccess}: bad accesses read all-ones and are
- * dropped, and nothing throws. The raw accessors ({@link #getDword}, {@link #setWord}, ...) are for device logic:
- * they bypass the masks and the hooks, and reject bad offsets with exceptions because they are programming errors.
+ * <p>Guest accesses ({@link #read}, {@link #guestWrite}, {@link #write}) follow {@link ConfigAccess}: bad accesses read
+ * all-ones and are dropped, and nothing throws. A guest write runs the {@linkplain #addWriteHook write hooks} of the
+ * registers it touched, which keep the image consistent and say what changed ({@link ConfigChange}: a BAR moved, a
+ * decode enable or an interrupt capability changed); {@link #guestWrite} returns those changes so the owner applies
+ * them after the lock is released. {@link #write} drops them: for functions whose owner has nothing to apply. The
+ * raw accessors ({@link #getDword}, {@link #setWord}, ...) are for device logic: they bypass the masks and the
+ * hooks, and reject bad offsets with exceptions because they are programming errors.
  * All methods are thread-safe; guest writes are serialized per config space.
  *
  * <p>The image's lock is never held across the {@link ConfigPassthrough} (a syscall for a VFIO function): a guest
@@ -52,6 +57,7 @@ public final class ConfigSpace implements ConfigAccess {
     private final Object writeOrder = new Object();
     private final List<WatchedRange> hooks = new CopyOnWriteArrayList<>();
     private volatile ConfigPassthrough passthrough;
+    private final ConfigView view = new ReadOnly();
 
     /** An all-zero, all read-only, fully emulated space of the given size; {@code name} appears in log messages. */
     public ConfigSpace(String name, ConfigSpaceSize size) {
@@ -138,10 +144,21 @@ public final class ConfigSpace implements ConfigAccess {
         return ((emu & emuMask) | (hw & ~emuMask)) & all;
     }
 
+    /** A guest write whose {@linkplain #guestWrite changes} nobody applies. */
     @Override
     public void write(int offset, int size, long value) {
+        guestWrite(offset, size, value);
+    }
+
+    /**
+     * A guest write: updates the image with the register semantics, forwards the passed-through bits to the
+     * {@link ConfigPassthrough}, runs the hooks of the registers it touched, and returns what they say changed, in
+     * order ({@link List#of()} when nothing did, and for an access hardware would reject). The owner applies the
+     * changes after this returns: no lock of this space is held then.
+     */
+    public List<ConfigChange> guestWrite(int offset, int size, long value) {
         if (!ConfigAccess.isValidAccess(image.length, offset, size)) {
-            return;
+            return List.of();
         }
         long all = ConfigAccess.allOnes(size);
         long v = value & all;
@@ -172,13 +189,20 @@ public final class ConfigSpace implements ConfigAccess {
                 }
             }
             if (hooks.isEmpty()) {
-                return;
+                return List.of();
             }
+            List<ConfigChange> changes = List.of();
             synchronized (this) {
                 for (WatchedRange h : hooks) {
                     if (offset < h.end && offset + size > h.start) {
                         try {
-                            h.hook.written(offset, size, v, before, after);
+                            List<ConfigChange> more = h.hook.written(offset, size, v, before, after);
+                            if (!more.isEmpty()) {
+                                if (changes.isEmpty()) {
+                                    changes = new ArrayList<>();
+                                }
+                                changes.addAll(more);
+                            }
                         } catch (RuntimeException e) {
                             LOG.warn("{}: config write hook for 0x{}..0x{} failed", name,
                                     Integer.toHexString(h.start), Integer.toHexString(h.end - 1), e);
@@ -186,6 +210,7 @@ public final class ConfigSpace implements ConfigAccess {
                     }
                 }
             }
+            return changes;
         }
     }
 
@@ -198,8 +223,8 @@ public final class ConfigSpace implements ConfigAccess {
     }
 
     /**
-     * Calls {@code hook} after every guest write that touches a byte in {@code [offset, offset + length)}. Hooks run
-     * in registration order.
+     * Runs {@code hook} after every guest write that touches a byte in {@code [offset, offset + length)}. Hooks run
+     * in registration order; {@link #guestWrite} returns their changes in that order.
      */
     public void addWriteHook(int offset, int length, ConfigWriteHook hook) {
         checkRange(offset, length);
@@ -363,6 +388,11 @@ public final class ConfigSpace implements ConfigAccess {
         return image.clone();
     }
 
+    /** A read-only view of this space, for code that must not write it or change its semantics. */
+    public ConfigView view() {
+        return view;
+    }
+
     @Override
     public String toString() {
         return "ConfigSpace[" + name + ", " + image.length + " bytes]";
@@ -390,5 +420,63 @@ public final class ConfigSpace implements ConfigAccess {
     }
 
     private record WatchedRange(int start, int end, ConfigWriteHook hook) {
+    }
+
+    /** The view: every method reads this space; a cast cannot reach the space itself. */
+    private final class ReadOnly implements ConfigView {
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public int length() {
+            return image.length;
+        }
+
+        @Override
+        public long read(int offset, int size) {
+            return ConfigSpace.this.read(offset, size);
+        }
+
+        @Override
+        public int getByte(int offset) {
+            return ConfigSpace.this.getByte(offset);
+        }
+
+        @Override
+        public int getWord(int offset) {
+            return ConfigSpace.this.getWord(offset);
+        }
+
+        @Override
+        public int getDword(int offset) {
+            return ConfigSpace.this.getDword(offset);
+        }
+
+        @Override
+        public long emulatedMask(int offset, int size) {
+            return ConfigSpace.this.emulatedMask(offset, size);
+        }
+
+        @Override
+        public long writableMask(int offset, int size) {
+            return ConfigSpace.this.writableMask(offset, size);
+        }
+
+        @Override
+        public long clearOnWriteMask(int offset, int size) {
+            return ConfigSpace.this.clearOnWriteMask(offset, size);
+        }
+
+        @Override
+        public byte[] snapshot() {
+            return ConfigSpace.this.snapshot();
+        }
+
+        @Override
+        public String toString() {
+            return "read-only view of " + ConfigSpace.this;
+        }
     }
 }

@@ -2,14 +2,15 @@ package org.vfio4j.pci.msi;
 
 import static org.vfio4j.pci.config.PciRegisters.*;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfio4j.core.irq.MsiMessage;
 import org.vfio4j.pci.caps.Capability;
+import org.vfio4j.pci.config.ConfigChange;
 import org.vfio4j.pci.config.ConfigSpace;
 
 /**
@@ -24,6 +25,9 @@ import org.vfio4j.pci.config.ConfigSpace;
  * <p>The device signals with {@link #trigger}; messages go to the sink given at construction (e.g.
  * {@code interruptController::signalMsi}). The sink can run with the config space lock held (on unmask), so it
  * must not block or touch this function's config space.
+ *
+ * <p>A guest write that reprograms MSI returns {@link ConfigChange.MsiChanged} (enable, address, data or vector
+ * count) and {@link ConfigChange.MsiVectorMaskChanged} (a per-vector mask bit) from {@link ConfigSpace#guestWrite}.
  */
 public final class MsiCapability implements Capability {
     private static final Logger LOG = LoggerFactory.getLogger(MsiCapability.class);
@@ -32,7 +36,6 @@ public final class MsiCapability implements Capability {
     private final boolean address64;
     private final boolean perVectorMask;
     private final Consumer<MsiMessage> sink;
-    private final List<MsiListener> listeners = new CopyOnWriteArrayList<>();
     private ConfigSpace cs;
     private int offset;
     private MsiState last;
@@ -93,11 +96,6 @@ public final class MsiCapability implements Capability {
         cs.addWriteHook(offset, length(), (o, s, v, b, a) -> written());
     }
 
-    /** Registers a listener for guest reprogramming. */
-    public void addListener(MsiListener listener) {
-        listeners.add(listener);
-    }
-
     /** The guest's current programming. */
     public MsiState state() {
         synchronized (cs) {
@@ -132,20 +130,20 @@ public final class MsiCapability implements Capability {
         return true;
     }
 
-    private void written() {
+    private List<ConfigChange> written() {
         MsiState now = readState();
         MsiState before = last;
         last = now;
+        List<ConfigChange> changes = new ArrayList<>(1);
         if (now.enabled() != before.enabled() || now.address() != before.address() || now.data() != before.data()
                 || now.enabledVectors() != before.enabledVectors()) {
-            fire(l -> l.msiConfigured(now));
+            changes.add(new ConfigChange.MsiChanged(now));
         }
         int changed = now.maskBits() ^ before.maskBits();
         for (int v = 0; v < vectors; v++) {
             if ((changed >>> v & 1) != 0) {
                 boolean masked = now.masked(v);
-                int vector = v;
-                fire(l -> l.msiVectorMasked(vector, masked));
+                changes.add(new ConfigChange.MsiVectorMaskChanged(v, masked));
                 if (!masked && (pendingBits() >>> v & 1) != 0) {
                     cs.clearBits(pendingOffset(), 4, 1L << v);
                     if (now.enabled() && v < now.enabledVectors()) {
@@ -154,6 +152,7 @@ public final class MsiCapability implements Capability {
                 }
             }
         }
+        return changes;
     }
 
     private MsiState readState() {
@@ -186,16 +185,6 @@ public final class MsiCapability implements Capability {
             sink.accept(message);
         } catch (RuntimeException e) {
             LOG.warn("{}: delivering {} failed", cs.name(), message, e);
-        }
-    }
-
-    private void fire(Consumer<MsiListener> event) {
-        for (MsiListener l : listeners) {
-            try {
-                event.accept(l);
-            } catch (RuntimeException e) {
-                LOG.warn("{}: MSI listener {} failed", cs.name(), l, e);
-            }
         }
     }
 }

@@ -1,2 +1,5 @@
-/** MSI: the emulated capability with multiple messages, per-vector masking and a listener for reprogramming. */
+/**
+ * MSI: the emulated capability with multiple messages and per-vector masking; reprogramming is returned as
+ * {@link org.vfio4j.pci.config.ConfigChange}s.
+ */
 package org.vfio4j.pci.msi;

@@ -5,13 +5,13 @@ import static org.vfio4j.pci.config.PciRegisters.*;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfio4j.core.bus.TrapHandler;
 import org.vfio4j.core.irq.MsiMessage;
 import org.vfio4j.pci.caps.Capability;
+import org.vfio4j.pci.config.ConfigChange;
 import org.vfio4j.pci.config.ConfigSpace;
 
 /**
@@ -29,6 +29,12 @@ import org.vfio4j.pci.config.ConfigSpace;
  *
  * <p>Signalling ({@link #trigger}): with MSI-X enabled, a vector that is masked (by its entry or the function mask)
  * sets its pending bit instead; when it becomes unmasked with the bit set, the message is sent and the bit cleared.
+ *
+ * <p>What the guest changes is returned, not announced: a write of the enable or function-mask bit returns
+ * {@link ConfigChange.MsixControlChanged} from {@link ConfigSpace#guestWrite}, and a table write that changes an
+ * entry's message or mask while MSI-X is enabled returns {@link ConfigChange.MsixVectorChanged} from
+ * {@link #writeTable}. A vector delivers when MSI-X is enabled, the function mask is clear and its entry's mask bit
+ * is clear; the owner reads the entry ({@link #message}, {@link #isVectorMasked}) when it applies a change.
  */
 public final class MsixCapability implements Capability {
     private static final Logger LOG = LoggerFactory.getLogger(MsixCapability.class);
@@ -41,7 +47,6 @@ public final class MsixCapability implements Capability {
     private final int pbaBar;
     private final long pbaOffset;
     private final Consumer<MsiMessage> sink;
-    private final List<MsixListener> listeners = new CopyOnWriteArrayList<>();
     private final Object lock = new Object();
     private final int[] table;
     private final long[] pba;
@@ -152,11 +157,6 @@ public final class MsixCapability implements Capability {
         return pbaBytes(vectors);
     }
 
-    /** Registers a listener for programming changes. */
-    public void addListener(MsixListener listener) {
-        listeners.add(listener);
-    }
-
     /** True when the guest set the MSI-X enable bit. */
     public boolean isEnabled() {
         synchronized (lock) {
@@ -214,17 +214,21 @@ public final class MsixCapability implements Capability {
         return true;
     }
 
-    /** The trap handler for the table, for offsets relative to the table's start. */
+    /**
+     * The trap handler for the table, for offsets relative to the table's start, for an owner with nothing to apply
+     * (an emulated function that signals through {@link #trigger}); an owner that routes vectors elsewhere traps the
+     * table itself and calls {@link #readTable} and {@link #writeTable}.
+     */
     public TrapHandler tableHandler() {
         return new TrapHandler() {
             @Override
             public long read(long off, int size) {
-                return tableRead(off, size);
+                return readTable(off, size);
             }
 
             @Override
             public void write(long off, int size, long value) {
-                tableWrite(off, size, value);
+                writeTable(off, size, value);
             }
 
             @Override
@@ -239,7 +243,7 @@ public final class MsixCapability implements Capability {
         return new TrapHandler() {
             @Override
             public long read(long off, int size) {
-                return pbaRead(off, size);
+                return readPba(off, size);
             }
 
             @Override
@@ -260,7 +264,8 @@ public final class MsixCapability implements Capability {
         return (size == 4 || size == 8) && off >= 0 && (off & (size - 1)) == 0 && off + size <= limit;
     }
 
-    private long tableRead(long off, int size) {
+    /** A guest read of the table at {@code off} from its start; all-ones for an access the spec does not allow. */
+    public long readTable(long off, int size) {
         if (!validAccess(off, size, tableBytes())) {
             return TrapHandler.allOnes(size);
         }
@@ -272,21 +277,20 @@ public final class MsixCapability implements Capability {
     }
 
     /**
-     * A guest write to the table. The common cases touch nothing but the table, allocate nothing and notify nobody:
-     * a write while MSI-X is disabled (the listeners learn every entry from {@link MsixListener#msixControlChanged}
-     * when the guest enables it, and nothing can be pending while it is disabled), and a write that changes nothing
-     * (rewriting a masked entry with the same value).
+     * A guest write to the table at {@code off} from its start (dropped when the spec does not allow the access).
+     * Returns the entry whose message or mask changed while MSI-X was enabled, for the owner to route again, or null.
+     * The common cases touch nothing but the table and allocate nothing: a write while MSI-X is disabled (the owner
+     * reads every entry at {@link ConfigChange.MsixControlChanged} when the guest enables it, and nothing can be
+     * pending while it is disabled), and a write that changes nothing (rewriting a masked entry with the same value).
+     * An unmask of a pending vector sends its message before this returns.
      */
-    private void tableWrite(long off, int size, long value) {
+    public ConfigChange.MsixVectorChanged writeTable(long off, int size, long value) {
         if (!validAccess(off, size, tableBytes())) {
-            return;
+            return null;
         }
         int dw = (int) (off >>> 2);
         int vector = dw >>> 2;
         int base = vector * 4;
-        MsiMessage updated = null;
-        boolean maskChanged;
-        boolean maskedAfter;
         MsiMessage toSend = null;
         synchronized (lock) {
             int old0 = table[dw];
@@ -297,33 +301,23 @@ public final class MsixCapability implements Capability {
                 storeDword(dw + 1, (int) (value >>> 32));
             }
             if (!enabled) {
-                return;
+                return null;
             }
             boolean messageChanged = ((dw & 3) != 3 && table[dw] != old0)
                     || (size == 8 && ((dw + 1) & 3) != 3 && table[dw + 1] != old1);
-            maskedAfter = (table[base + 3] & PCI_MSIX_ENTRY_CTRL_MASKBIT) != 0;
-            maskChanged = maskedAfter != maskedBefore;
+            boolean maskedAfter = (table[base + 3] & PCI_MSIX_ENTRY_CTRL_MASKBIT) != 0;
+            boolean maskChanged = maskedAfter != maskedBefore;
             if (!messageChanged && !maskChanged) {
-                return;
-            }
-            if (messageChanged) {
-                updated = entryMessage(vector);
+                return null;
             }
             if (maskChanged && !maskedAfter) {
                 toSend = takePendingIfDeliverable(vector);
             }
         }
-        if (updated != null) {
-            MsiMessage m = updated;
-            fire(l -> l.msixVectorUpdated(vector, m));
-        }
-        if (maskChanged) {
-            boolean masked = maskedAfter;
-            fire(l -> l.msixVectorMasked(vector, masked));
-        }
         if (toSend != null) {
             deliver(toSend);
         }
+        return new ConfigChange.MsixVectorChanged(vector);
     }
 
     private void storeDword(int dw, int value) {
@@ -331,7 +325,8 @@ public final class MsixCapability implements Capability {
         table[dw] = (dw & 3) == 3 ? value & PCI_MSIX_ENTRY_CTRL_MASKBIT : value;
     }
 
-    private long pbaRead(long off, int size) {
+    /** A guest read of the PBA at {@code off} from its start; all-ones for an access the spec does not allow. */
+    public long readPba(long off, int size) {
         if (!validAccess(off, size, pbaBytes())) {
             return TrapHandler.allOnes(size);
         }
@@ -343,7 +338,7 @@ public final class MsixCapability implements Capability {
 
     // -------------------------------------------------------------------------------------------- control register
 
-    private void controlWritten() {
+    private List<ConfigChange> controlWritten() {
         int control = cs.getWord(offset + PCI_MSIX_FLAGS);
         boolean en = (control & PCI_MSIX_FLAGS_ENABLE) != 0;
         boolean fm = (control & PCI_MSIX_FLAGS_MASKALL) != 0;
@@ -362,10 +357,8 @@ public final class MsixCapability implements Capability {
                 }
             }
         }
-        if (changed) {
-            fire(l -> l.msixControlChanged(en, fm));
-        }
         toSend.forEach(this::deliver);
+        return changed ? List.of(new ConfigChange.MsixControlChanged(en, fm)) : List.of();
     }
 
     /** With the lock held: if {@code vector} is pending and now deliverable, clears the bit and returns its message. */
@@ -397,16 +390,6 @@ public final class MsixCapability implements Capability {
             sink.accept(message);
         } catch (RuntimeException e) {
             LOG.warn("{}: delivering MSI-X {} failed", name, message, e);
-        }
-    }
-
-    private void fire(Consumer<MsixListener> event) {
-        for (MsixListener l : listeners) {
-            try {
-                event.accept(l);
-            } catch (RuntimeException e) {
-                LOG.warn("{}: MSI-X listener {} failed", name, l, e);
-            }
         }
     }
 }

@@ -1,2 +1,5 @@
-/** MSI-X: the capability, vector table and PBA trap handlers, and the listener API for route management. */
+/**
+ * MSI-X: the capability, vector table and PBA; enable and table changes are returned as
+ * {@link org.vfio4j.pci.config.ConfigChange}s.
+ */
 package org.vfio4j.pci.msix;

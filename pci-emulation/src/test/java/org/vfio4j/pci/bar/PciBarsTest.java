@@ -1,5 +1,6 @@
 package org.vfio4j.pci.bar;
 
+import org.vfio4j.pci.config.ConfigChange;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -14,7 +15,7 @@ import org.vfio4j.pci.config.ConfigSpaceSize;
 import org.vfio4j.pci.config.PciHeaders;
 import org.vfio4j.pci.config.PciIdentity;
 
-/** The BAR sizing protocol for each BAR kind, and the move/decode listeners. */
+/** The BAR sizing protocol for each BAR kind, and the moves and decode changes guest writes return. */
 class PciBarsTest {
     private static final PciIdentity ID = PciIdentity.of(0x1af4, 0x1000, 0x020000, 0);
 
@@ -102,36 +103,25 @@ class PciBarsTest {
     }
 
     @Test
-    void listenersHearMovesAndDecodeChanges() {
+    void guestWritesReturnMovesAndDecodeChanges() {
         ConfigSpace cs = cs();
         PciBars bars = new PciBars(cs);
         bars.define(BarDefinition.io(0, 32));
         bars.define(BarDefinition.memory64(2, 1 << 20, false));
         bars.defineRom(4096);
         List<String> events = new ArrayList<>();
-        bars.addListener(new BarListener() {
-            @Override
-            public void barMoved(int index, long oldAddress, long newAddress) {
-                events.add("move " + index + " " + Long.toHexString(oldAddress) + "->" + Long.toHexString(newAddress));
-            }
-
-            @Override
-            public void decodeChanged(boolean memory, boolean enabled) {
-                events.add((memory ? "mem " : "io ") + enabled);
-            }
-
-            @Override
-            public void romEnableChanged(boolean enabled) {
-                events.add("rom " + enabled);
-            }
-        });
-        cs.write(PCI_BASE_ADDRESS_0, 4, 0xC001);
-        cs.write(PCI_BASE_ADDRESS_0 + 8, 4, 0xFE00_0000L);
-        cs.write(PCI_BASE_ADDRESS_0 + 12, 4, 0x1);
-        cs.write(PCI_BASE_ADDRESS_0 + 12, 4, 0x1); // same value: no event
-        cs.write(PCI_ROM_ADDRESS, 4, 0xFD00_0001L);
-        cs.write(PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
-        cs.write(PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+        java.util.function.Consumer<List<ConfigChange>> record = changes -> changes.forEach(c -> events.add(
+                c instanceof ConfigChange.BarMoved m ? "move " + m.index() + " " + Long.toHexString(m.oldAddress())
+                        + "->" + Long.toHexString(m.newAddress())
+                : c instanceof ConfigChange.DecodeChanged d ? (d.memory() ? "mem " : "io ") + d.enabled()
+                : c instanceof ConfigChange.RomEnableChanged r ? "rom " + r.enabled() : c.toString()));
+        record.accept(cs.guestWrite(PCI_BASE_ADDRESS_0, 4, 0xC001));
+        record.accept(cs.guestWrite(PCI_BASE_ADDRESS_0 + 8, 4, 0xFE00_0000L));
+        record.accept(cs.guestWrite(PCI_BASE_ADDRESS_0 + 12, 4, 0x1));
+        record.accept(cs.guestWrite(PCI_BASE_ADDRESS_0 + 12, 4, 0x1)); // same value: no change
+        record.accept(cs.guestWrite(PCI_ROM_ADDRESS, 4, 0xFD00_0001L));
+        record.accept(cs.guestWrite(PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY));
+        record.accept(cs.guestWrite(PCI_COMMAND, 2, PCI_COMMAND_MEMORY));
         assertEquals(List.of("move 0 0->c000", "move 2 0->fe000000", "move 2 fe000000->1fe000000",
                 "move 6 0->fd000000", "rom true", "mem true", "io true", "io false"), events);
         assertEquals(0x1_FE00_0000L, bars.address(2));

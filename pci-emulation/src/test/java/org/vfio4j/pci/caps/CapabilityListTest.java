@@ -1,5 +1,6 @@
 package org.vfio4j.pci.caps;
 
+import org.vfio4j.pci.config.ConfigChange;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -69,7 +70,7 @@ class CapabilityListTest {
         ConfigSpace cs = endpoint();
         CapabilityList caps = new CapabilityList(cs);
         assertEquals(List.of(), guestStandard(cs));
-        int pm = caps.add(new PowerManagementCapability(0, false, null));
+        int pm = caps.add(new PowerManagementCapability(0, false));
         int msi = caps.add(new MsiCapability(1, true, false, m -> { }));
         int vndr = caps.add(new VendorCapability(new byte[] {9}));
         assertEquals(0x40, pm);
@@ -227,7 +228,7 @@ class CapabilityListTest {
         CapabilityList caps = new CapabilityList(cs);
         caps.hide(caps.find(PCI_CAP_ID_MSI).orElseThrow());
         caps.hideExtended(caps.findExtended(PCI_EXT_CAP_ID_ERR).orElseThrow());
-        caps.replace(caps.find(PCI_CAP_ID_PM).orElseThrow(), new PowerManagementCapability(0, true, null));
+        caps.replace(caps.find(PCI_CAP_ID_PM).orElseThrow(), new PowerManagementCapability(0, true));
         assertEquals(List.of("01@40", "10@70", "11@b0"), guestStandard(cs));
         assertEquals(List.of("0003@140"), guestExtended(cs));
         assertEquals(0, cs.read(0x50, 4), "hidden MSI reads zero, not the hardware's bytes");

@@ -92,9 +92,13 @@ class ConfigSpaceTest {
         ConfigSpace cs = space();
         cs.setWritable(0x40, 2, 0x00FF);
         List<long[]> calls = new ArrayList<>();
-        cs.addWriteHook(0x40, 2, (o, s, v, b, a) -> calls.add(new long[] {o, s, v, b, a}));
-        cs.write(0x42, 2, 0x1234); // outside the watched range
-        cs.write(0x40, 4, 0xAAAA_BBCCL);
+        cs.addWriteHook(0x40, 2, (o, s, v, b, a) -> {
+            calls.add(new long[] {o, s, v, b, a});
+            return List.of(new ConfigChange.PowerStateChanged((int) a & 3));
+        });
+        assertEquals(List.of(), cs.guestWrite(0x42, 2, 0x1234), "outside the watched range");
+        assertEquals(List.of(new ConfigChange.PowerStateChanged(0)), cs.guestWrite(0x40, 4, 0xAAAA_BBCCL),
+                "the hook's changes are returned");
         assertEquals(1, calls.size());
         assertEquals(List.of(0x40L, 4L, 0xAAAA_BBCCL, 0x8765_4321L, 0x8765_43CCL),
                 List.of(calls.get(0)[0], calls.get(0)[1], calls.get(0)[2], calls.get(0)[3], calls.get(0)[4]));
@@ -107,7 +111,7 @@ class ConfigSpaceTest {
         cs.addWriteHook(0x40, 1, (o, s, v, b, a) -> {
             throw new IllegalStateException("boom");
         });
-        cs.write(0x40, 1, 0x55);
+        assertEquals(List.of(), cs.guestWrite(0x40, 1, 0x55));
         assertEquals(0x55, cs.read(0x40, 1));
     }
 
@@ -229,7 +233,10 @@ class ConfigSpaceTest {
         Device dev = new Device(cs, 1);
         cs.setPassthrough(dev);
         List<String> hooked = new ArrayList<>();
-        cs.addWriteHook(0x40, 4, (o, s, v, b, a) -> hooked.add(Thread.holdsLock(cs) ? "locked" : "unlocked"));
+        cs.addWriteHook(0x40, 4, (o, s, v, b, a) -> {
+            hooked.add(Thread.holdsLock(cs) ? "locked" : "unlocked");
+            return List.of();
+        });
         cs.read(0x40, 4);
         cs.write(0x40, 4, 5);
         assertEquals(1, dev.reads);

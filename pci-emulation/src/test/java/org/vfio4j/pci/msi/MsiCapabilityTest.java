@@ -1,5 +1,6 @@
 package org.vfio4j.pci.msi;
 
+import org.vfio4j.pci.config.ConfigChange;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -94,26 +95,19 @@ class MsiCapabilityTest {
     void aMaskedVectorPendsAndFiresOnUnmask() {
         MsiCapability msi = install(4, true, true);
         List<String> events = new ArrayList<>();
-        msi.addListener(new MsiListener() {
-            @Override
-            public void msiConfigured(MsiState state) {
-                events.add("cfg " + state.enabled() + " " + state.enabledVectors());
-            }
-
-            @Override
-            public void msiVectorMasked(int vector, boolean masked) {
-                events.add("mask " + vector + " " + masked);
-            }
-        });
-        cs.write(off + PCI_MSI_ADDRESS_LO, 4, 0xFEE0_0000L);
-        cs.write(off + PCI_MSI_DATA_64, 2, 0x0020);
-        cs.write(off + PCI_MSI_MASK_64, 4, 0x2);
-        cs.write(off + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE | (2 << 4));
+        java.util.function.Consumer<List<ConfigChange>> record = changes -> changes.forEach(c -> events.add(
+                c instanceof ConfigChange.MsiChanged m ? "cfg " + m.state().enabled() + " " + m.state().enabledVectors()
+                : c instanceof ConfigChange.MsiVectorMaskChanged v ? "mask " + v.vector() + " " + v.masked()
+                : c.toString()));
+        record.accept(cs.guestWrite(off + PCI_MSI_ADDRESS_LO, 4, 0xFEE0_0000L));
+        record.accept(cs.guestWrite(off + PCI_MSI_DATA_64, 2, 0x0020));
+        record.accept(cs.guestWrite(off + PCI_MSI_MASK_64, 4, 0x2));
+        record.accept(cs.guestWrite(off + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE | (2 << 4)));
         assertFalse(msi.trigger(1));
         assertEquals(0x2, msi.pendingBits());
         assertEquals(0x2, cs.read(off + PCI_MSI_PENDING_64, 4), "guest sees the pending bit");
         assertTrue(sent.isEmpty());
-        cs.write(off + PCI_MSI_MASK_64, 4, 0);
+        record.accept(cs.guestWrite(off + PCI_MSI_MASK_64, 4, 0));
         assertEquals(List.of(new MsiMessage(0xFEE0_0000L, 0x21)), sent);
         assertEquals(0, msi.pendingBits());
         assertEquals(List.of("cfg false 1", "cfg false 1", "mask 1 true", "cfg true 4", "mask 1 false"), events,

@@ -1,5 +1,6 @@
 package org.vfio4j.pci.msix;
 
+import org.vfio4j.pci.config.ConfigChange;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,7 +19,7 @@ import org.vfio4j.pci.config.ConfigSpaceSize;
 import org.vfio4j.pci.config.PciHeaders;
 import org.vfio4j.pci.config.PciIdentity;
 
-/** MSI-X capability, table and PBA semantics (PCI 3.0 section 6.8.2) and the listener API. */
+/** MSI-X capability, table and PBA semantics (PCI 3.0 section 6.8.2) and the changes guest writes return. */
 class MsixCapabilityTest {
     private final List<MsiMessage> sent = new ArrayList<>();
     private final List<String> events = new ArrayList<>();
@@ -35,22 +36,23 @@ class MsixCapabilityTest {
         off = new CapabilityList(cs).add(msix);
         table = msix.tableHandler();
         pba = msix.pbaHandler();
-        msix.addListener(new MsixListener() {
-            @Override
-            public void msixControlChanged(boolean enabled, boolean functionMasked) {
-                events.add("ctl " + enabled + " " + functionMasked);
-            }
+    }
 
-            @Override
-            public void msixVectorMasked(int vector, boolean masked) {
-                events.add("mask " + vector + " " + masked);
-            }
+    /** A guest table write, recording the change it returns. */
+    private void tableWrite(long offset, int size, long value) {
+        ConfigChange.MsixVectorChanged c = msix.writeTable(offset, size, value);
+        if (c != null) {
+            int v = c.vector();
+            events.add("vec " + v + " " + msix.message(v) + " masked " + msix.isVectorMasked(v));
+        }
+    }
 
-            @Override
-            public void msixVectorUpdated(int vector, MsiMessage message) {
-                events.add("upd " + vector + " " + message);
-            }
-        });
+    /** A guest config write, recording the changes it returns. */
+    private void cfgWrite(int offset, int size, long value) {
+        for (ConfigChange c : cs.guestWrite(offset, size, value)) {
+            ConfigChange.MsixControlChanged ctl = (ConfigChange.MsixControlChanged) c;
+            events.add("ctl " + ctl.enabled() + " " + ctl.functionMasked());
+        }
     }
 
     private void program(int vector, long address, int data) {
@@ -139,30 +141,34 @@ class MsixCapabilityTest {
     }
 
     @Test
-    void listenersHearControlMaskAndUpdateChanges() {
-        cs.write(off + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
-        program(3, 0xFEE0_0000L, 0x55);
-        table.write(3 * 16 + 12, 4, 0);
-        table.write(3 * 16 + 12, 4, 0); // no change: no event
-        program(3, 0xFEE0_0000L, 0x55); // the same message again: no event
-        cs.write(off + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
-        cs.write(off + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
-        assertEquals(List.of("ctl true true", "upd 3 MSI[addr=0xfee00000 data=0x0]",
-                "upd 3 MSI[addr=0xfee00000 data=0x55]", "mask 3 false", "ctl true false"), events);
+    void writesReturnControlAndVectorChanges() {
+        cfgWrite(off + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+        tableWrite(3 * 16, 4, 0xFEE0_0000L);
+        tableWrite(3 * 16 + 4, 4, 0);  // no change: nothing returned
+        tableWrite(3 * 16 + 8, 4, 0x55);
+        tableWrite(3 * 16 + 12, 4, 0);
+        tableWrite(3 * 16 + 12, 4, 0); // no change
+        tableWrite(3 * 16 + 8, 4, 0x55); // the same message again
+        cfgWrite(off + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+        cfgWrite(off + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+        assertEquals(List.of("ctl true true", "vec 3 MSI[addr=0xfee00000 data=0x0] masked true",
+                "vec 3 MSI[addr=0xfee00000 data=0x55] masked true", "vec 3 MSI[addr=0xfee00000 data=0x55] masked false",
+                "ctl true false"), events);
     }
 
     @Test
     void whileDisabledTableWritesOnlyChangeTheTable() {
-        program(3, 0xFEE0_0000L, 0x55);
-        table.write(3 * 16 + 12, 4, 0);
-        table.write(5 * 16 + 8, 8, 0x1_0000_0077L); // data 0x77 and vector control 1 (masked) in one qword
-        assertTrue(events.isEmpty(), "no listener hears table writes while MSI-X is disabled: " + events);
+        tableWrite(3 * 16, 4, 0xFEE0_0000L);
+        tableWrite(3 * 16 + 8, 4, 0x55);
+        tableWrite(3 * 16 + 12, 4, 0);
+        tableWrite(5 * 16 + 8, 8, 0x1_0000_0077L); // data 0x77 and vector control 1 (masked) in one qword
+        assertTrue(events.isEmpty(), "no table write returns a change while MSI-X is disabled: " + events);
         assertEquals(new MsiMessage(0xFEE0_0000L, 0x55), msix.message(3));
         assertFalse(msix.isVectorMasked(3));
         assertEquals(0x77, msix.message(5).data());
         assertTrue(msix.isVectorMasked(5));
-        cs.write(off + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
-        assertEquals(List.of("ctl true false"), events, "enabling is the listeners' cue to read the table");
+        cfgWrite(off + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+        assertEquals(List.of("ctl true false"), events, "enabling is the owner's cue to read the table");
     }
 
     @Test

@@ -1,5 +1,7 @@
 package org.vfio4j.refvmm.linux;
 
+import com.google.inject.Guice;
+import com.google.inject.Injector;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,8 +10,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import com.google.inject.Guice;
-import com.google.inject.Injector;
 import org.vfio4j.core.SyscallsModule;
 import org.vfio4j.core.kvm.CpuidEntry;
 import org.vfio4j.core.kvm.KvmModule;
@@ -18,6 +18,7 @@ import org.vfio4j.core.kvm.KvmVmm;
 import org.vfio4j.core.kvm.VcpuStop;
 import org.vfio4j.core.kvm.VcpuThread;
 import org.vfio4j.core.sys.Syscalls;
+import org.vfio4j.core.util.Closer;
 import org.vfio4j.pci.PciEmulationModule;
 import org.vfio4j.pci.bus.ConfigMechanism1;
 import org.vfio4j.pci.bus.EcamHandler;
@@ -238,42 +239,18 @@ public final class LinuxMachine implements AutoCloseable {
     @Override
     public void close() {
         stopVcpus();
-        RuntimeException first = null;
         // snippet:detach
+        Closer closer = new Closer();
         for (int i = devices.size() - 1; i >= 0; i--) {
-            try {
-                devices.get(i).close();
-            } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
+            closer.close(devices.get(i)); // each one, even after a failure: the first is thrown at the end
         }
         devices.clear();
-        try {
-            vfio.close(); // the VM's VFIO context: its container or iommufd, after its last device
-        } catch (RuntimeException e) {
-            if (first == null) {
-                first = e;
-            } else {
-                first.addSuppressed(e);
-            }
-        }
+        closer.close(vfio); // the VM's VFIO context: its container or iommufd, after its last device
         // end-snippet
-        for (AutoCloseable r : registrations) {
-            try {
-                r.close();
-            } catch (Exception e) {
-                // bus registrations do not throw
-            }
-        }
+        registrations.forEach(closer::close);
         registrations.clear();
-        vmm.close();
-        console.close();
-        if (first != null) {
-            throw first;
-        }
+        closer.close(vmm);
+        closer.close(console);
+        closer.rethrow();
     }
 }

@@ -19,10 +19,11 @@ import org.vfio4j.core.sys.MemoryMapping;
 import org.vfio4j.core.sys.Syscalls;
 import org.vfio4j.core.testing.GuestCode;
 import org.vfio4j.pci.bar.BarDefinition;
-import org.vfio4j.pci.bar.BarListener;
 import org.vfio4j.pci.bar.PciBars;
 import org.vfio4j.pci.bus.PciHostBridge;
 import org.vfio4j.pci.caps.CapabilityList;
+import org.vfio4j.pci.config.ConfigAccess;
+import org.vfio4j.pci.config.ConfigChange;
 import org.vfio4j.pci.config.ConfigSpace;
 import org.vfio4j.pci.config.ConfigSpaceSize;
 import org.vfio4j.pci.config.PciHeaders;
@@ -66,7 +67,7 @@ class GuestMachineTest {
                 MemoryMapping bar0Memory = MemoryMapping.anonymous(sys, Linux.PAGE_SIZE, "emulated bar0")) {
             bar0Memory.setInt(0, WORD0);
             EmulatedFunction f = new EmulatedFunction(m, bar0Memory);
-            m.pciBus().attach(3, 0, f.config);
+            m.pciBus().attach(3, 0, f);
             m.load(GuestImage.build("probe", Map.of("VENDOR", (long) VENDOR, "DEVICE", (long) DEVICE)));
             GuestMachine.GuestRun run = m.run(LIMIT);
             try {
@@ -108,9 +109,10 @@ class GuestMachineTest {
 
     /**
      * A small emulated PCI function: BAR0 (4 KiB) backed by host memory mapped into the guest while it decodes,
-     * BAR1 (4 KiB) trapped, where any write sends MSI vector 0.
+     * BAR1 (4 KiB) trapped, where any write sends MSI vector 0. A guest config write that moves a BAR or toggles
+     * decode places the BARs again after the config space returned the change.
      */
-    private static final class EmulatedFunction implements BarListener, AutoCloseable {
+    private static final class EmulatedFunction implements ConfigAccess, AutoCloseable {
         final ConfigSpace config = PciHeaders.type0("probe-fn", ConfigSpaceSize.CONVENTIONAL,
                 PciIdentity.of(VENDOR, DEVICE, 0xff0000, 0), 1);
         final PciBars bars = new PciBars(config);
@@ -128,17 +130,25 @@ class GuestMachineTest {
             bars.define(BarDefinition.memory32(1, Linux.PAGE_SIZE));
             msi = new MsiCapability(1, true, false, message -> machine.vmm().interrupts().signalMsi(message));
             new CapabilityList(config).add(msi);
-            bars.addListener(this);
         }
 
         @Override
-        public void barMoved(int index, long oldAddress, long newAddress) {
-            update();
+        public long read(int offset, int size) {
+            return config.read(offset, size);
         }
 
         @Override
-        public void decodeChanged(boolean memory, boolean enabled) {
-            update();
+        public void write(int offset, int size, long value) {
+            for (ConfigChange change : config.guestWrite(offset, size, value)) {
+                if (change instanceof ConfigChange.BarMoved || change instanceof ConfigChange.DecodeChanged) {
+                    update();
+                }
+            }
+        }
+
+        @Override
+        public int length() {
+            return config.length();
         }
 
         private synchronized void update() {

@@ -18,6 +18,7 @@ import org.vfio4j.core.kvm.KvmAbi;
 import org.vfio4j.refvmm.flat.GuestMachine;
 import org.vfio4j.vfio.pci.BarLayout;
 import org.vfio4j.vfio.pci.InterruptMode;
+import org.vfio4j.vfio.pci.UserspaceDelivery;
 import org.vfio4j.vfio.testing.TestbedDevices;
 
 /**
@@ -109,7 +110,7 @@ class EduPassthroughTest {
         assertEquals(InterruptMode.MSI, session.interruptMode());
         assertTrue(session.counters().kernelRoutedVectors() >= 1,
                 "the vector went through a KVM route and irqfd: " + session.counters());
-        assertEquals(0L, session.counters().userspaceInterrupts().getOrDefault("msi", 0L),
+        assertEquals(0L, session.counters().userspaceInterrupts(UserspaceDelivery.MSI),
                 "no MSI took the userspace path: " + session.counters());
     }
 

@@ -8,7 +8,7 @@ import org.vfio4j.vfio.region.VfioRegion;
  * Gives a guest what one kind of device-specific VFIO region holds. A handler claims one (type, subtype) pair in a
  * {@link DeviceRegionRegistry}; the registry calls it for the region of that type during attach.
  */
-public interface DeviceRegionHandler {
+interface DeviceRegionHandler {
 
     /** A short name for logs and errors (e.g. "igd-opregion"). */
     String name();

@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vfio4j.core.util.Closer;
 import org.vfio4j.vfio.pci.QuirkContext;
 import org.vfio4j.vfio.region.RegionInfo;
 import org.vfio4j.vfio.region.RegionType;
@@ -23,7 +24,7 @@ import org.vfio4j.vfio.region.VfioRegion;
  * and above, and says what each is with the region-type capability. Handlers claim (type, subtype) pairs; a region
  * nobody claims is logged and otherwise ignored (vfio-inspect lists it with its type).
  */
-public final class DeviceRegionRegistry {
+final class DeviceRegionRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(DeviceRegionRegistry.class);
 
     private final Map<RegionType, DeviceRegionHandler> handlers = new LinkedHashMap<>();
@@ -124,22 +125,24 @@ public final class DeviceRegionRegistry {
             closeAll(undo, e);
             throw e;
         }
-        return () -> {
-            RuntimeException failure = new RuntimeException("undoing device-region handlers of " + context.name());
-            closeAll(undo, failure);
-            if (failure.getSuppressed().length > 0) {
-                throw failure;
-            }
-        };
+        return () -> closeAll(undo);
     }
 
-    static void closeAll(Deque<AutoCloseable> undo, RuntimeException into) {
+    /** Closes what {@code undo} holds, newest first, each even when one fails; throws the first failure. */
+    static void closeAll(Deque<AutoCloseable> undo) {
+        Closer closer = new Closer();
         while (!undo.isEmpty()) {
-            try {
-                undo.pop().close();
-            } catch (Exception e) {
-                into.addSuppressed(e);
-            }
+            closer.close(undo.pop());
+        }
+        closer.rethrow();
+    }
+
+    /** After a failed install: closes what {@code undo} holds, newest first, adding failures to {@code into}. */
+    static void closeAll(Deque<AutoCloseable> undo, Throwable into) {
+        Closer closer = new Closer();
+        closer.add(into);
+        while (!undo.isEmpty()) {
+            closer.close(undo.pop());
         }
     }
 }

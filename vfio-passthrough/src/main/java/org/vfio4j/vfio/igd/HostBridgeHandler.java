@@ -17,7 +17,7 @@ import org.vfio4j.vfio.region.VfioRegion;
  * (it is a host bridge either way). QEMU copies only revision and subsystem ids; the device id is copied here too
  * because the guest driver identifies the memory controller by it. Undone at detach.
  */
-public final class HostBridgeHandler implements DeviceRegionHandler {
+final class HostBridgeHandler implements DeviceRegionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(HostBridgeHandler.class);
 
     /** A handler for the host bridge config region. */

@@ -10,7 +10,7 @@ import java.util.OptionalInt;
  * {@code i915_pciids.h} lists the ids); an id outside them has no known generation and gets no stolen-memory
  * emulation, because Intel moves these fields between generations.
  */
-public final class IgdGeneration {
+final class IgdGeneration {
     /** Config offset of GMCH (also called GGC). */
     public static final int GMCH = 0x50;
     /** Config offset of the 32-bit BDSM of generations before 11. */

@@ -13,7 +13,7 @@ import org.vfio4j.pci.config.PciIdentity;
  * carries the host LPC bridge's ids. Guest IGD drivers find the platform controller hub by looking for an Intel ISA
  * bridge and reading its device id; the video BIOS checks it too. It must sit at 00:1f.0, where the PCH puts it.
  */
-public final class IgdLpcBridge implements ConfigAccess {
+final class IgdLpcBridge implements ConfigAccess {
     /** Class code of an ISA bridge. */
     public static final int CLASS_ISA_BRIDGE = 0x060100;
     /** The device slot the LPC bridge occupies. */

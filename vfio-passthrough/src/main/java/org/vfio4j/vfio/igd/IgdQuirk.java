@@ -61,7 +61,7 @@ public final class IgdQuirk implements DeviceQuirk {
     }
 
     /** The registry of the region handlers this quirk uses. */
-    public DeviceRegionRegistry registry() {
+    DeviceRegionRegistry registry() {
         return registry;
     }
 
@@ -107,12 +107,6 @@ public final class IgdQuirk implements DeviceQuirk {
             DeviceRegionRegistry.closeAll(undo, e);
             throw e;
         }
-        return () -> {
-            RuntimeException failure = new RuntimeException("undoing the IGD quirk of " + context.name());
-            DeviceRegionRegistry.closeAll(undo, failure);
-            if (failure.getSuppressed().length > 0) {
-                throw failure;
-            }
-        };
+        return () -> DeviceRegionRegistry.closeAll(undo);
     }
 }

@@ -16,7 +16,7 @@ import org.vfio4j.vfio.region.VfioRegion;
  * and refuses the attach when something else holds 00:1f.0 (a VMM's own LPC/ISA bridge cannot be given foreign
  * ids safely).
  */
-public final class LpcBridgeHandler implements DeviceRegionHandler {
+final class LpcBridgeHandler implements DeviceRegionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(LpcBridgeHandler.class);
 
     /** A handler for the LPC bridge config region. */

@@ -30,7 +30,7 @@ import java.util.Arrays;
  * @param rvda the extended VBT offset (relative), 0 when there is none
  * @param rvds the extended VBT size in bytes, 0 when there is none
  */
-public record OpRegion(byte[] bytes, int sizeKiB, int major, int minor, int mailboxes, long rvda, int rvds) {
+record OpRegion(byte[] bytes, int sizeKiB, int major, int minor, int mailboxes, long rvda, int rvds) {
     /** The signature at offset 0. */
     public static final String SIGNATURE = "IntelGraphicsMem";
     /** Offset of the size field (KiB). */

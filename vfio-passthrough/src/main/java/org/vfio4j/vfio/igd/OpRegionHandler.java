@@ -22,7 +22,7 @@ import org.vfio4j.vfio.region.VfioRegion;
  * ASLS holds the host address) nor moves the copy. The guest driver writes its mailbox fields into the copy, which is
  * RAM; nothing of that goes back to the host OpRegion.
  */
-public final class OpRegionHandler implements DeviceRegionHandler {
+final class OpRegionHandler implements DeviceRegionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(OpRegionHandler.class);
     /** Largest region accepted: the 8 KiB OpRegion plus a generous extended VBT. */
     static final long MAX_REGION = 1L << 20;

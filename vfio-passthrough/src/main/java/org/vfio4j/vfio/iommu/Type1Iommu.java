@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.vfio4j.core.sys.FileDescriptor;
 import org.vfio4j.core.sys.SyscallException;
+import org.vfio4j.core.util.Closer;
 import org.vfio4j.vfio.caps.CapabilityChain;
 import org.vfio4j.vfio.caps.InfoQuery;
 import org.vfio4j.vfio.caps.RawCapability;
@@ -228,25 +229,18 @@ public final class Type1Iommu implements DmaMapper {
             return;
         }
         closed = true;
-        Throwable first = null;
+        Closer closer = new Closer();
         for (Map.Entry<Long, DmaMapping> e : new ArrayList<>(live.entrySet())) {
-            try {
-                unmap(e.getValue());
-            } catch (RuntimeException | Error ex) {
-                live.remove(e.getKey());
-                if (first == null) {
-                    first = ex;
-                } else {
-                    first.addSuppressed(ex);
+            closer.run(() -> {
+                try {
+                    unmap(e.getValue());
+                } catch (RuntimeException | Error ex) {
+                    live.remove(e.getKey());
+                    throw ex;
                 }
-            }
+            });
         }
-        if (first instanceof Error error) {
-            throw error;
-        }
-        if (first != null) {
-            throw (RuntimeException) first;
-        }
+        closer.rethrow();
     }
 
     @Override

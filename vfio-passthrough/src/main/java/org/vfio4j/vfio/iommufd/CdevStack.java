@@ -1,5 +1,6 @@
 package org.vfio4j.vfio.iommufd;
 
+import org.vfio4j.core.util.Closer;
 import org.vfio4j.vfio.VfioDevice;
 import org.vfio4j.vfio.iommu.DmaMapper;
 
@@ -29,24 +30,10 @@ public record CdevStack(Iommufd iommufd, IommufdIoas ioas, VfioDevice device, in
 
     @Override
     public void close() {
-        RuntimeException first = null;
-        for (AutoCloseable c : new AutoCloseable[] {device, ioas, iommufd}) {
-            if (c == null) {
-                continue;
-            }
-            try {
-                c.close();
-            } catch (Exception e) {
-                RuntimeException r = e instanceof RuntimeException re ? re : new RuntimeException(e);
-                if (first == null) {
-                    first = r;
-                } else {
-                    first.addSuppressed(r);
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        Closer closer = new Closer();
+        closer.close(device);
+        closer.close(ioas);
+        closer.close(iommufd);
+        closer.rethrow();
     }
 }

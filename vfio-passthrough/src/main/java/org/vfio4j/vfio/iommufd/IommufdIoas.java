@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.TreeMap;
 import org.vfio4j.core.sys.Errno;
 import org.vfio4j.core.sys.SyscallException;
+import org.vfio4j.core.util.Closer;
 import org.vfio4j.vfio.errors.DmaRangeException;
 import org.vfio4j.vfio.iommu.DmaMapper;
 import org.vfio4j.vfio.iommu.DmaMapping;
@@ -219,33 +220,21 @@ public final class IommufdIoas implements DmaMapper {
             return;
         }
         closed = true;
-        RuntimeException first = null;
+        Closer closer = new Closer();
         for (DmaMapping d : new ArrayList<>(live.values())) {
-            try {
-                unmap(d);
-            } catch (RuntimeException e) {
-                live.remove(d.iova());
-                first = add(first, e);
-            }
+            closer.run(() -> {
+                try {
+                    unmap(d);
+                } catch (RuntimeException e) {
+                    live.remove(d.iova());
+                    throw e;
+                }
+            });
         }
         if (!iommufd.isClosed()) {
-            try {
-                iommufd.destroy(id);
-            } catch (RuntimeException e) {
-                first = add(first, e);
-            }
+            closer.run(() -> iommufd.destroy(id));
         }
-        if (first != null) {
-            throw first;
-        }
-    }
-
-    private static RuntimeException add(RuntimeException first, RuntimeException e) {
-        if (first == null) {
-            return e;
-        }
-        first.addSuppressed(e);
-        return first;
+        closer.rethrow();
     }
 
     @Override

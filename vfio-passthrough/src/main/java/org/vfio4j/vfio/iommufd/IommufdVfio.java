@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 import org.vfio4j.core.sys.FileDescriptor;
 import org.vfio4j.core.sys.Linux;
+import org.vfio4j.core.util.Closer;
 import org.vfio4j.vfio.Vfio;
 import org.vfio4j.vfio.VfioDevice;
 import org.vfio4j.vfio.errors.VfioException;
@@ -70,15 +71,7 @@ public final class IommufdVfio {
             ioas.invalidate();
             return new CdevStack(iommufd, ioas, VfioDevice.ofCdev(fd, name), devId, cdev);
         } catch (RuntimeException e) {
-            for (AutoCloseable c : new AutoCloseable[] {fd, ioas, iommufd}) {
-                if (c != null) {
-                    try {
-                        c.close();
-                    } catch (Exception suppressed) {
-                        e.addSuppressed(suppressed);
-                    }
-                }
-            }
+            Closer.closeAfter(e, fd, ioas, iommufd);
             throw e;
         }
     }

@@ -12,8 +12,8 @@ import org.vfio4j.core.bus.TrapHandler;
 import org.vfio4j.core.memory.DeviceMemorySlot;
 import org.vfio4j.core.sys.Linux;
 import org.vfio4j.core.sys.MemoryMapping;
+import org.vfio4j.core.util.Closer;
 import org.vfio4j.pci.bar.BarDefinition;
-import org.vfio4j.pci.bar.BarListener;
 import org.vfio4j.pci.bar.BarType;
 import org.vfio4j.pci.bar.PciBars;
 import org.vfio4j.vfio.VfioDevice;
@@ -44,11 +44,15 @@ import org.vfio4j.vfio.region.VfioRegion;
  * PBA, quirk ranges) to their handlers and everything else to the device with a pread or pwrite of exactly the
  * access size. It never throws: a failed access reads all-ones and a failed write is dropped.
  *
- * <p><b>Moves and decode toggles.</b> On any change, the memslots at the old place are removed first (accesses there
- * now trap to the handler, which still reaches the same device), then the trap registration is moved atomically to
- * the new place (or removed when decode is off), then the memslots are added at the new place (until they are,
- * accesses trap to the handler already at the new place). So a vCPU never sees the old mapping together with the
- * new handler: at every instant an address decodes to the BAR's current placement or to nothing.
+ * <p><b>Moves and decode toggles.</b> The device tells the mapper what a guest config write changed ({@link
+ * #barChanged}, {@link #decodeChanged}) after the write left the config space, so no emulation lock is held while
+ * memslots and trap registrations change; the mapper then asks {@link PciBars} where the BAR decodes now, so the
+ * last change applied brings the BAR to the guest's latest programming. On any change, the memslots at the old place
+ * are removed first (accesses there now trap to the handler, which still reaches the same device), then the trap
+ * registration is moved atomically to the new place (or removed when decode is off), then the memslots are added at
+ * the new place (until they are, accesses trap to the handler already at the new place). So a vCPU never sees the
+ * old mapping together with the new handler: at every instant an address decodes to the BAR's current placement or
+ * to nothing.
  *
  * <p><b>Device memory off.</b> Memslots exist only while the device answers at its memory BARs ({@link
  * VirtualConfig.MemoryGate}: memory decode on in the device and not in D3hot). When it stops answering the kernel
@@ -59,7 +63,7 @@ import org.vfio4j.vfio.region.VfioRegion;
  * go to its handler, the others to the device, so the device never sees a byte of an emulated range and the guest
  * never reads the device's bytes behind one.
  */
-final class BarMapper implements BarListener, AutoCloseable {
+final class BarMapper implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BarMapper.class);
     private static final long PAGE = Linux.PAGE_SIZE;
 
@@ -132,14 +136,19 @@ final class BarMapper implements BarListener, AutoCloseable {
             b.plan();
         }
         active = true;
-        bars.addListener(this);
         for (Bar b : all) {
             update(b);
         }
     }
 
-    /** The device's memory went on or off ({@link VirtualConfig.MemoryGate}); off removes every memslot first. */
+    /**
+     * Whether the device answers at its memory BARs ({@link VirtualConfig.MemoryGate}); off removes every memslot
+     * (the BARs trap), on adds them back. Nothing happens when it is already so.
+     */
     synchronized void deviceMemory(boolean on) {
+        if (on == deviceMemory) {
+            return;
+        }
         deviceMemory = on;
         for (Bar b : all) {
             if (!b.io) {
@@ -148,30 +157,20 @@ final class BarMapper implements BarListener, AutoCloseable {
         }
     }
 
-    // ------------------------------------------------------------------------------------------- BarListener (vCPU)
-
-    @Override
-    public void barMoved(int index, long oldAddress, long newAddress) {
+    /** The guest moved BAR {@code index} (or the ROM, or toggled the ROM's enable): place it where it decodes now. */
+    void barChanged(int index) {
         Bar b = bar(index);
         if (b != null) {
             update(b);
         }
     }
 
-    @Override
-    public void decodeChanged(boolean memory, boolean enabled) {
+    /** The guest toggled memory ({@code memory == true}) or I/O decode: place every BAR of that kind again. */
+    void decodeChanged(boolean memory) {
         for (Bar b : all) {
             if (b.io != memory) {
                 update(b);
             }
-        }
-    }
-
-    @Override
-    public void romEnableChanged(boolean enabled) {
-        Bar b = bar(PciBars.ROM);
-        if (b != null) {
-            update(b);
         }
     }
 
@@ -259,8 +258,7 @@ final class BarMapper implements BarListener, AutoCloseable {
             return;
         }
         closed = true;
-        bars.removeListener(this);
-        Cleanup c = new Cleanup();
+        Closer c = new Closer();
         for (Bar b : all) {
             c.run(b::removeSlots);
             c.run(b::removeTrap);
@@ -337,7 +335,7 @@ final class BarMapper implements BarListener, AutoCloseable {
                     mapped.add(new BarLayout.Range(r[0], r[1] - r[0], "mmap"));
                 }
             } catch (RuntimeException | Error e) {
-                Cleanup c = new Cleanup();
+                Closer c = new Closer();
                 c.add(e);
                 for (MemoryMapping m : mmaps) {
                     c.run(m::close);
@@ -410,7 +408,7 @@ final class BarMapper implements BarListener, AutoCloseable {
         }
 
         void removeSlots() {
-            Cleanup c = new Cleanup();
+            Closer c = new Closer();
             for (DeviceMemorySlot s : slots) {
                 c.run(s::close);
             }

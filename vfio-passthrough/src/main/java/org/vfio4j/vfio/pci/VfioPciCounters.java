@@ -1,5 +1,7 @@
 package org.vfio4j.vfio.pci;
 
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import org.vfio4j.vfio.reset.ResetMethod;
@@ -11,8 +13,8 @@ import org.vfio4j.vfio.reset.ResetMethod;
  * @param mode the interrupt mode the guest enabled
  * @param kernelRoutedVectors vectors of the current mode delivered by irqfd without a userspace hop (the VMM can't
  *     count those interrupts; KVM consumes the eventfd)
- * @param userspaceInterrupts interrupts that went through userspace, by path ("intx", "msi", "msix",
- *     "msix-pending" for signals of masked MSI-X vectors that set the PBA bit)
+ * @param userspaceInterrupts interrupts that went through userspace, by way (every {@link UserspaceDelivery}, zeros
+ *     included)
  * @param errors ERR signals reported to the VMM
  * @param unplugRequests REQ signals
  * @param configReads guest config reads
@@ -24,21 +26,31 @@ import org.vfio4j.vfio.reset.ResetMethod;
  * @param suppressedLogLines guest-driven log lines left out by the per-cause rate limit
  */
 public record VfioPciCounters(List<BarLayout> bars, InterruptMode mode, int kernelRoutedVectors,
-        Map<String, Long> userspaceInterrupts, long errors, long unplugRequests, long configReads, long configWrites,
+        Map<UserspaceDelivery, Long> userspaceInterrupts, long errors, long unplugRequests, long configReads,
+        long configWrites,
         long dmaMappedBytes, ResetMethod lastReset, long interruptSetupFailures, long suppressedLogLines) {
 
     /** Without the failure counters (both 0). */
     public VfioPciCounters(List<BarLayout> bars, InterruptMode mode, int kernelRoutedVectors,
-            Map<String, Long> userspaceInterrupts, long errors, long unplugRequests, long configReads,
+            Map<UserspaceDelivery, Long> userspaceInterrupts, long errors, long unplugRequests, long configReads,
             long configWrites, long dmaMappedBytes, ResetMethod lastReset) {
         this(bars, mode, kernelRoutedVectors, userspaceInterrupts, errors, unplugRequests, configReads, configWrites,
                 dmaMappedBytes, lastReset, 0, 0);
     }
 
-    /** Copies the collections. */
+    /** Copies the collections; a way missing from {@code userspaceInterrupts} counts zero. */
     public VfioPciCounters {
         bars = List.copyOf(bars);
-        userspaceInterrupts = Map.copyOf(userspaceInterrupts);
+        Map<UserspaceDelivery, Long> all = new EnumMap<>(UserspaceDelivery.class);
+        for (UserspaceDelivery how : UserspaceDelivery.values()) {
+            all.put(how, userspaceInterrupts.getOrDefault(how, 0L));
+        }
+        userspaceInterrupts = Collections.unmodifiableMap(all);
+    }
+
+    /** Interrupts that went through userspace {@code how}. */
+    public long userspaceInterrupts(UserspaceDelivery how) {
+        return userspaceInterrupts.get(how);
     }
 
     /** The layout of BAR {@code index} (6 for the ROM), or null when not implemented. */

@@ -10,20 +10,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfio4j.core.DeviceEvents;
 import org.vfio4j.core.Vmm;
 import org.vfio4j.core.bus.TrapHandler;
 import org.vfio4j.core.event.EventLoop;
+import org.vfio4j.core.util.Closer;
 import org.vfio4j.pci.bar.PciBars;
 import org.vfio4j.pci.bus.PciAddress;
 import org.vfio4j.pci.bus.PciBus;
 import org.vfio4j.pci.caps.CapabilityList;
-import org.vfio4j.pci.config.ConfigAccess;
+import org.vfio4j.pci.config.ConfigChange;
 import org.vfio4j.pci.config.ConfigSpace;
 import org.vfio4j.vfio.DeviceInfo;
+import org.vfio4j.pci.config.ConfigView;
+import org.vfio4j.pci.msix.MsixCapability;
 import org.vfio4j.vfio.Vfio;
 import org.vfio4j.vfio.VfioContext;
 import org.vfio4j.vfio.VfioDevice;
@@ -74,13 +76,13 @@ public final class VfioPciDevice implements AutoCloseable {
     private final AtomicBoolean detached = new AtomicBoolean();
     private final java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
     private volatile Thread detaching;
-    private final LongAdder configReads = new LongAdder();
-    private final LongAdder configWrites = new LongAdder();
     private final GuestLog guestLog;
     private PciAddress address;
     private VirtualConfig config;
+    private GuestConfig guestConfig;
     private BarMapper barMapper;
     private Interrupts interrupts;
+    private ErrorAndRequestWatch errorsAndRequests;
     private volatile ResetMethod lastReset = ResetMethod.NONE;
 
     private VfioPciDevice(VfioContext context, boolean ownsContext, PciBus bus, VfioPciOptions options) {
@@ -161,7 +163,7 @@ public final class VfioPciDevice implements AutoCloseable {
             throw new VfioException(name + ": device has no config region");
         }
         if (options.resetOnAttach()) {
-            lastReset = resetHardware();
+            lastReset = context.reset(member); // no hooks yet: nothing of the guest to restore
         }
         address = chooseAddress();
 
@@ -185,8 +187,11 @@ public final class VfioPciDevice implements AutoCloseable {
             gsi = 16 + (address.device() + pin - 1) % 4;
             config.cs.setByte(PCI_INTERRUPT_LINE, gsi);
         }
-        Interrupts irq = new Interrupts(name, context.vfio().syscalls(), device, vmm.interrupts(), loop, events,
-                this::releaseAsync, gsi, pin, guestLog);
+        ErrorAndRequestWatch watch = new ErrorAndRequestWatch(name, device);
+        errorsAndRequests = watch;
+        undo.push(watch);
+        watch.start(context.vfio().syscalls(), loop, events, this::releaseAsync, guestLog);
+        Interrupts irq = new Interrupts(name, context.vfio().syscalls(), device, vmm.interrupts(), loop, gsi, pin, guestLog);
         holder[0] = irq;
         irq.attachCapabilities(config.msi, config.msix);
         interrupts = irq;
@@ -197,10 +202,10 @@ public final class VfioPciDevice implements AutoCloseable {
                 guestLog);
         barMapper = mapper;
         undo.push(mapper);
-        config.gate.listen(mapper::deviceMemory);
+        guestConfig = new GuestConfig(config, mapper, irq, this::guestFunctionLevelReset, guestLog);
         if (config.msix != null) {
             mapper.addSpecial(config.msix.tableBar(), config.msix.tableOffset(), config.msix.tableBytes(),
-                    config.msix.tableHandler(), "MSI-X table");
+                    guestConfig.msixTable(config.msix), "MSI-X table");
             mapper.addSpecial(config.msix.pbaBar(), config.msix.pbaOffset(), config.msix.pbaBytes(),
                     config.msix.pbaHandler(), "MSI-X PBA");
         }
@@ -227,8 +232,7 @@ public final class VfioPciDevice implements AutoCloseable {
         mapper.activate();
         interceptFunctionLevelReset();
 
-        ConfigAccess access = new CountingAccess(config.cs);
-        bus.attach(address.device(), address.function(), access);
+        bus.attach(address.device(), address.function(), guestConfig);
         undo.push(() -> bus.detach(address.device(), address.function()));
         member.resetHooks(new ContextResetHooks());
         LOG.info("{}: attached at {} (hidden caps {})", name, address, config.hidden);
@@ -238,7 +242,8 @@ public final class VfioPciDevice implements AutoCloseable {
      * A guest FLR (PCIe device control bit 15) must reset the VMM's view too, or the guest's restore after it leaves
      * VFIO's interrupts pointing at a function that forgot them. So the bit is emulated (it never reaches the kernel,
      * which would reset the function behind the VMM's back) and a write of it runs the VMM's reset, then puts the
-     * guest-visible state to its power-on values: decode off, BARs unassigned, MSI and MSI-X disabled.
+     * guest-visible state to its power-on values: decode off, BARs unassigned, MSI and MSI-X disabled. The write
+     * returns {@link ConfigChange.FunctionResetRequested}, which {@link GuestConfig} applies after it.
      */
     private void interceptFunctionLevelReset() {
         ConfigSpace cs = config.cs;
@@ -250,11 +255,9 @@ public final class VfioPciDevice implements AutoCloseable {
             int ctrl = af.offset() + PCI_AF_CTRL;
             cs.addEmulated(ctrl, 1, PCI_AF_CTRL_FLR);
             cs.clearBits(ctrl, 1, PCI_AF_CTRL_FLR);
-            cs.addWriteHook(ctrl, 1, (offset, size, value, before, after) -> {
-                if (((value << (8 * (offset - ctrl))) & PCI_AF_CTRL_FLR) != 0) {
-                    guestFunctionLevelReset();
-                }
-            });
+            cs.addWriteHook(ctrl, 1, (offset, size, value, before, after) ->
+                    ((value << (8 * (offset - ctrl))) & PCI_AF_CTRL_FLR) != 0
+                            ? List.of(new ConfigChange.FunctionResetRequested()) : List.of());
         });
         config.caps.find(org.vfio4j.pci.config.PciRegisters.PCI_CAP_ID_EXP).ifPresent(pcie -> {
             int devcap = cs.getDword(pcie.offset() + org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCAP);
@@ -264,40 +267,38 @@ public final class VfioPciDevice implements AutoCloseable {
             int devctl = pcie.offset() + org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCTL;
             cs.addEmulated(devctl, 2, org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCTL_BCR_FLR);
             cs.clearBits(devctl, 2, org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCTL_BCR_FLR);
-            cs.addWriteHook(devctl, 2, (offset, size, value, before, after) -> {
-                long shifted = value << (8 * (offset - devctl));
-                if ((shifted & org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCTL_BCR_FLR) != 0) {
-                    guestFunctionLevelReset();
-                }
-            });
+            cs.addWriteHook(devctl, 2, (offset, size, value, before, after) ->
+                    ((value << (8 * (offset - devctl))) & org.vfio4j.pci.config.PciRegisters.PCI_EXP_DEVCTL_BCR_FLR)
+                            != 0 ? List.of(new ConfigChange.FunctionResetRequested()) : List.of());
         });
     }
 
-    /** Runs on the vCPU thread with the config space lock held (a config write hook). */
+    /** Runs on the vCPU thread after the guest's FLR write, with the device lock held ({@link GuestConfig}). */
     private void guestFunctionLevelReset() {
-        ConfigSpace cs = config.cs;
+        GuestConfig guest = guestConfig;
         interrupts.suspend();
         try {
             lastReset = resetHardware();
         } catch (RuntimeException e) {
             LOG.warn("{}: guest-initiated function level reset failed", name, e);
         } finally {
-            cs.write(org.vfio4j.pci.config.PciRegisters.PCI_COMMAND, 2, 0);
+            guest.writeAndApply(org.vfio4j.pci.config.PciRegisters.PCI_COMMAND, 2, 0);
             for (org.vfio4j.pci.bar.BarDefinition d : config.bars.definitions()) {
                 int reg = org.vfio4j.pci.config.PciRegisters.PCI_BASE_ADDRESS_0 + 4 * d.index();
-                cs.write(reg, 4, 0);
+                guest.writeAndApply(reg, 4, 0);
                 if (d.type() == org.vfio4j.pci.bar.BarType.MEMORY64) {
-                    cs.write(reg + 4, 4, 0);
+                    guest.writeAndApply(reg + 4, 4, 0);
                 }
             }
             if (config.bars.romSize() > 0) {
-                cs.write(org.vfio4j.pci.config.PciRegisters.PCI_ROM_ADDRESS, 4, 0);
+                guest.writeAndApply(org.vfio4j.pci.config.PciRegisters.PCI_ROM_ADDRESS, 4, 0);
             }
             if (config.msi != null) {
-                cs.write(config.msi.offset() + org.vfio4j.pci.config.PciRegisters.PCI_MSI_FLAGS, 2, 0);
+                guest.writeAndApply(config.msi.offset() + org.vfio4j.pci.config.PciRegisters.PCI_MSI_FLAGS, 2, 0);
             }
             if (config.msix != null) {
-                cs.write(config.caps.find(org.vfio4j.pci.config.PciRegisters.PCI_CAP_ID_MSIX).orElseThrow().offset()
+                guest.writeAndApply(config.caps.find(org.vfio4j.pci.config.PciRegisters.PCI_CAP_ID_MSIX).orElseThrow()
+                        .offset()
                         + org.vfio4j.pci.config.PciRegisters.PCI_MSIX_FLAGS, 2, 0);
                 maskEveryMsixEntry();
             }
@@ -306,14 +307,17 @@ public final class VfioPciDevice implements AutoCloseable {
         }
     }
 
-    /** Puts the MSI-X table at its reset values (every entry zero and masked), as an FLR does in the function. */
+    /**
+     * Puts the MSI-X table at its reset values (every entry zero and masked), as an FLR does in the function. MSI-X
+     * is disabled by then, so the writes change nothing else.
+     */
     private void maskEveryMsixEntry() {
-        TrapHandler table = config.msix.tableHandler();
-        for (int v = 0; v < config.msix.vectors(); v++) {
-            table.write(16L * v, 4, 0);
-            table.write(16L * v + 4, 4, 0);
-            table.write(16L * v + 8, 4, 0);
-            table.write(16L * v + 12, 4, 1);
+        MsixCapability msix = config.msix;
+        for (int v = 0; v < msix.vectors(); v++) {
+            msix.writeTable(16L * v, 4, 0);
+            msix.writeTable(16L * v + 4, 4, 0);
+            msix.writeTable(16L * v + 8, 4, 0);
+            msix.writeTable(16L * v + 12, 4, 1);
         }
     }
 
@@ -398,9 +402,12 @@ public final class VfioPciDevice implements AutoCloseable {
         return address;
     }
 
-    /** The guest-visible config space (virtualized; non-emulated bits reach the device). */
-    public ConfigSpace config() {
-        return config.cs;
+    /**
+     * A read-only view of the guest-visible config space (virtualized; a read of non-emulated bits reaches the
+     * device). Guest writes arrive through the bus, where their effects are applied.
+     */
+    public ConfigView config() {
+        return config.cs.view();
     }
 
     /** The VFIO context this function was attached through (shared with the VM's other devices). */
@@ -418,8 +425,10 @@ public final class VfioPciDevice implements AutoCloseable {
         return new VfioPciCounters(barMapper == null ? List.of() : barMapper.layouts(), interruptMode(),
                 interrupts == null ? 0 : interrupts.kernelRoutedVectors(),
                 interrupts == null ? Map.of() : interrupts.userspaceCounts(),
-                interrupts == null ? 0 : interrupts.errors.get(), interrupts == null ? 0 : interrupts.requests.get(),
-                configReads.sum(), configWrites.sum(), options.mapDma() ? context.guestRamMappedBytes() : 0, lastReset,
+                errorsAndRequests == null ? 0 : errorsAndRequests.errors.get(),
+                errorsAndRequests == null ? 0 : errorsAndRequests.requests.get(),
+                guestConfig == null ? 0 : guestConfig.reads(), guestConfig == null ? 0 : guestConfig.writes(),
+                options.mapDma() ? context.guestRamMappedBytes() : 0, lastReset,
                 interrupts == null ? 0 : interrupts.setupFailures.get(), guestLog.suppressed());
     }
 
@@ -444,26 +453,19 @@ public final class VfioPciDevice implements AutoCloseable {
      *
      * @return the reset used
      */
-    public synchronized ResetMethod reset() {
+    public ResetMethod reset() {
         if (detached.get()) {
             throw new IllegalStateException(name + " is detached");
         }
-        // The config space lock first, as on the vCPU path (config write -> capability listener -> interrupts), so a
-        // guest config access during the reset waits instead of deadlocking.
-        synchronized (config.cs) {
-            interrupts.suspend();
-            try {
-                lastReset = resetHardware();
-            } finally {
-                config.restoreAfterReset();
-                interrupts.resume();
-            }
-        }
+        // The context runs this device's hooks (and those of every other device a hot reset covers) in its reset
+        // lock, always taken before any device lock.
+        lastReset = context.reset(member);
         return lastReset;
     }
 
+    /** A guest FLR: runs with this device's lock held and its interrupts suspended (see guestFunctionLevelReset). */
     private ResetMethod resetHardware() {
-        return context.reset(member);
+        return context.resetForGuest(member);
     }
 
     /** True until {@link #detach()}. */
@@ -507,7 +509,7 @@ public final class VfioPciDevice implements AutoCloseable {
     }
 
     private void release() {
-        Cleanup cleanup = new Cleanup();
+        Closer cleanup = new Closer();
         while (!undo.isEmpty()) {
             cleanup.run(undo.pop()::close); // every step, even after an Error in an earlier one
         }
@@ -526,48 +528,28 @@ public final class VfioPciDevice implements AutoCloseable {
         return "VfioPciDevice[" + name + " at " + address + (detached.get() ? ", detached" : "") + "]";
     }
 
-    /** What this device does around a reset the VM's context runs (a hot reset of a sibling, a system reset). */
+    /**
+     * What this device does around a reset the VM's context runs for it (its own, a sibling's hot reset that covers
+     * it, a system reset): under the device lock, as a guest config write applies its effects under it (a guest
+     * access during the reset waits), interrupts torn down before and the virtualized state written back after.
+     */
     private final class ContextResetHooks implements VfioContext.ResetHooks {
         @Override
-        public void beforeReset() {
-            interrupts.suspend();
-        }
-
-        @Override
-        public void afterReset() {
-            config.restoreAfterReset();
-            interrupts.resume();
+        public void aroundReset(Runnable reset) {
+            synchronized (guestConfig) {
+                interrupts.suspend();
+                try {
+                    reset.run();
+                } finally {
+                    guestConfig.restoreAfterReset();
+                    interrupts.resume();
+                }
+            }
         }
 
         @Override
         public void detach() {
             VfioPciDevice.this.detach();
-        }
-    }
-
-    /** The function as the guest bus sees it: the virtual config space, with access counters. */
-    private final class CountingAccess implements ConfigAccess {
-        private final ConfigSpace cs;
-
-        CountingAccess(ConfigSpace cs) {
-            this.cs = cs;
-        }
-
-        @Override
-        public long read(int offset, int size) {
-            configReads.increment();
-            return cs.read(offset, size);
-        }
-
-        @Override
-        public void write(int offset, int size, long value) {
-            configWrites.increment();
-            cs.write(offset, size, value);
-        }
-
-        @Override
-        public int length() {
-            return cs.length();
         }
     }
 

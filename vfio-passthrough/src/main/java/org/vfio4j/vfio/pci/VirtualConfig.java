@@ -93,8 +93,8 @@ final class VirtualConfig {
         // Everything reaches the device unless a rule below takes it over.
         cs.setEmulatedRange(0, length, false);
         int pmcsr = pmControl(physical);
-        MemoryGate gate = new MemoryGate(pmcsr < 0 || (physical[pmcsr] & PCI_PM_CTRL_STATE_MASK) != PCI_D3HOT);
-        cs.setPassthrough(new RegionBacking(name, config, gate, pmcsr, guestLog, cs));
+        MemoryGate gate = new MemoryGate(pmcsr, pmcsr < 0 || (physical[pmcsr] & PCI_PM_CTRL_STATE_MASK) != PCI_D3HOT);
+        cs.setPassthrough(new RegionBacking(name, config, gate, guestLog));
 
         // Command: the decode and bus-master bits are mirrored in the image (PciBars watches them) and passed on.
         // The guest starts with its BARs unassigned, so the device must not decode (or master) until the guest
@@ -262,15 +262,18 @@ final class VirtualConfig {
      * Whether the device answers at its memory BARs: its command register's memory bit and its power state as the
      * VMM last wrote them. Off means the kernel zapped the BAR mmaps (an access through a memslot would fail KVM_RUN
      * with EFAULT), so {@link BarMapper} keeps the BARs trapped; trapped accesses then get what VFIO answers
-     * (all-ones reads). The listener runs with the config space's monitor held (taken before the gate's).
+     * (all-ones reads). The gate only records the state; the device asks it around each guest config write
+     * ({@link #closedBy} before, {@link #isOpen} after) and tells the mapper.
      */
     static final class MemoryGate {
+        /** The PM control/status register's offset, -1 when the function has no PM capability. */
+        private final int pmcsr;
         volatile boolean commandMemory;
         volatile boolean powerOn;
         private volatile boolean open;
-        private volatile Consumer<Boolean> listener = b -> { };
 
-        MemoryGate(boolean powerOn) {
+        MemoryGate(int pmcsr, boolean powerOn) {
+            this.pmcsr = pmcsr;
             this.powerOn = powerOn;
         }
 
@@ -278,18 +281,38 @@ final class VirtualConfig {
             return open;
         }
 
-        void listen(Consumer<Boolean> l) {
-            this.listener = l;
+        /** True when a guest write of {@code value} at {@code offset} turns the device's memory off (or keeps it). */
+        boolean closedBy(int offset, int size, long value) {
+            return !(memoryAfter(offset, size, value) && powerAfter(offset, size, value));
+        }
+
+        /** True when the write reaches the command register or the PM state: the registers the gate follows. */
+        boolean watches(int offset, int size) {
+            return covers(offset, size, PCI_COMMAND) || (pmcsr >= 0 && covers(offset, size, pmcsr));
+        }
+
+        boolean memoryAfter(int offset, int size, long value) {
+            return covers(offset, size, PCI_COMMAND) ? (byteAt(value, offset, PCI_COMMAND) & PCI_COMMAND_MEMORY) != 0
+                    : commandMemory;
+        }
+
+        boolean powerAfter(int offset, int size, long value) {
+            return pmcsr >= 0 && covers(offset, size, pmcsr)
+                    ? (byteAt(value, offset, pmcsr) & PCI_PM_CTRL_STATE_MASK) != PCI_D3HOT : powerOn;
         }
 
         synchronized void set(boolean memory, boolean power) {
             commandMemory = memory;
             powerOn = power;
-            boolean next = memory && power;
-            if (next != open) {
-                open = next;
-                listener.accept(next);
-            }
+            open = memory && power;
+        }
+
+        private static boolean covers(int offset, int size, int register) {
+            return register >= offset && register < offset + size;
+        }
+
+        private static int byteAt(long value, int offset, int register) {
+            return (int) (value >>> (8 * (register - offset))) & 0xFF;
         }
     }
 
@@ -307,19 +330,13 @@ final class VirtualConfig {
         private final String name;
         private final VfioRegion region;
         private final MemoryGate gate;
-        private final int pmcsr;
         private final GuestLog guestLog;
-        /** The config space's monitor: taken before the gate, as {@code VfioPciDevice.reset()} does. */
-        private final Object configLock;
 
-        RegionBacking(String name, VfioRegion region, MemoryGate gate, int pmcsr, GuestLog guestLog,
-                Object configLock) {
+        RegionBacking(String name, VfioRegion region, MemoryGate gate, GuestLog guestLog) {
             this.name = name;
             this.region = region;
             this.gate = gate;
-            this.pmcsr = pmcsr;
             this.guestLog = guestLog;
-            this.configLock = configLock;
         }
 
         /** A failed read answers all-ones, as a function that doesn't respond does; never throws. */
@@ -336,9 +353,9 @@ final class VirtualConfig {
 
         /**
          * A write that changes whether the device answers at its memory BARs (the command register's memory bit, the
-         * PM power state) tells the gate first when it turns memory off, so the BAR memslots are gone before the
-         * device stops answering, and after it when it turns memory on. A failed write is dropped (and the gate
-         * stays off: the device's state is not known); never throws.
+         * PM power state) records it in the gate: before the device write when it turns memory off (the device
+         * removed the BAR memslots already, see {@link MemoryGate#closedBy}), after it when it turns memory on. A
+         * failed write is dropped (and the gate stays off: the device's state is not known); never throws.
          */
         @Override
         public void write(int offset, int size, long value, long passMask) {
@@ -348,29 +365,20 @@ final class VirtualConfig {
                 if ((passMask & all) != all) {
                     out |= region.read(offset, size) & ~passMask & all;
                 }
-                boolean touchesCommand = covers(offset, size, PCI_COMMAND);
-                boolean touchesPm = pmcsr >= 0 && covers(offset, size, pmcsr);
-                if (!touchesCommand && !touchesPm) {
+                if (!gate.watches(offset, size)) {
                     region.write(offset, size, out);
                     return;
                 }
-                // ConfigSpace calls this without its monitor (no lock across a syscall); a gate change reaches the
-                // BAR mapper, which reads the config space under that monitor, and a host reset holds the monitor
-                // while it opens or closes the gate: so the monitor first, then the gate, on every path.
-                synchronized (configLock) {
-                    gatedWrite(offset, size, out, touchesCommand, touchesPm);
-                }
+                gatedWrite(offset, size, out);
             } catch (RuntimeException e) {
                 guestLog.warn("config write", String.format("config write of %d bytes at 0x%x failed", size,
                         offset), e);
             }
         }
 
-        private void gatedWrite(int offset, int size, long out, boolean touchesCommand, boolean touchesPm) {
-            boolean memory = touchesCommand ? (byteAt(out, offset, PCI_COMMAND) & PCI_COMMAND_MEMORY) != 0
-                    : gate.commandMemory;
-            boolean powerOn = touchesPm ? (byteAt(out, offset, pmcsr) & PCI_PM_CTRL_STATE_MASK) != PCI_D3HOT
-                    : gate.powerOn;
+        private void gatedWrite(int offset, int size, long out) {
+            boolean memory = gate.memoryAfter(offset, size, out);
+            boolean powerOn = gate.powerAfter(offset, size, out);
             if (!(memory && powerOn)) {
                 gate.set(memory, powerOn);
             }
@@ -381,14 +389,6 @@ final class VirtualConfig {
                 throw e;
             }
             gate.set(memory, powerOn);
-        }
-
-        private static boolean covers(int offset, int size, int register) {
-            return register >= offset && register < offset + size;
-        }
-
-        private static int byteAt(long value, int offset, int register) {
-            return (int) (value >>> (8 * (register - offset))) & 0xFF;
         }
 
         @Override

@@ -11,6 +11,7 @@ import org.vfio4j.core.sys.FileDescriptor;
 import org.vfio4j.core.sys.Linux;
 import org.vfio4j.core.sys.MemoryMapping;
 import org.vfio4j.core.sys.SyscallException;
+import org.vfio4j.core.util.Closer;
 import org.vfio4j.vfio.errors.VfioException;
 import org.vfio4j.vfio.uapi.VfioConstants;
 import org.vfio4j.vfio.uapi.VfioIoctls;
@@ -234,13 +235,7 @@ public final class VfioRegion {
             }
             return out;
         } catch (RuntimeException e) {
-            for (MemoryMapping m : out) {
-                try {
-                    m.close();
-                } catch (RuntimeException suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
+            Closer.closeAfter(e, out.toArray(new AutoCloseable[0]));
             throw e;
         }
     }

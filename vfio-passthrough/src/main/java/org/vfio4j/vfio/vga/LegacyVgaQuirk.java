@@ -32,6 +32,10 @@ import org.vfio4j.vfio.region.VfioRegion;
 public final class LegacyVgaQuirk implements DeviceQuirk {
     private static final Logger LOG = LoggerFactory.getLogger(LegacyVgaQuirk.class);
 
+    /** The quirk; it applies to a display-class function (class code 0x0300). */
+    public LegacyVgaQuirk() {
+    }
+
     /** The legacy VGA memory window. */
     public static final long MEMORY_BASE = 0xA0000;
     /** Its size (128 KiB: graphics 0xA0000, monochrome text 0xB0000, colour text 0xB8000). */

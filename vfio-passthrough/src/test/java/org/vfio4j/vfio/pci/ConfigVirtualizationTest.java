@@ -10,7 +10,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.vfio4j.pci.config.ConfigSpace;
+import org.vfio4j.pci.config.ConfigAccess;
+import org.vfio4j.pci.config.ConfigView;
 
 /** The guest's view of the passed-through function's config space, through the guest PCI bus. */
 class ConfigVirtualizationTest {
@@ -78,10 +79,20 @@ class ConfigVirtualizationTest {
         rig.cfgWrite(0x30, 4, 0xFFFFFFFFL);
         assertEquals(0xFFFF0001L, rig.cfgRead(0x30, 4), "64 KiB ROM sizing with the enable bit");
         assertEquals(0xfec00000, phys32(0x30));
-        ConfigSpace cs = dev.config();
+        ConfigView cs = dev.config();
         assertEquals(0xFFFFFFFFL, cs.emulatedMask(0x10, 4));
         assertEquals(0xFFFFFFFFL, cs.emulatedMask(0x30, 4));
         assertEquals(0L, cs.emulatedMask(0x00, 4), "identity is not emulated");
+    }
+
+    @Test
+    void theDeviceHandsOutAReadOnlyViewOfItsConfigSpace() {
+        ConfigView view = dev.config();
+        assertFalse(view instanceof ConfigAccess, "no guest write path around the device's effects");
+        rig.cfgWrite(0x3C, 1, 7);
+        assertEquals(7, view.getByte(0x3C), "the view follows the live space");
+        assertEquals(7, view.read(0x3C, 1));
+        assertEquals(0xFFL, view.writableMask(0x3C, 1));
     }
 
     @Test

@@ -103,14 +103,72 @@ class InterruptRoutingTest {
         dev = rig.attach(b -> b.intxGsi(10));
         assertEquals(InterruptMode.INTX, dev.interruptMode());
         assertEquals(0, dev.counters().kernelRoutedVectors());
-        assertEquals(-1, rig.device.unmaskFd(VFIO_PCI_INTX_IRQ_INDEX), "no resample fd without an irqfd");
+        int resample = rig.device.unmaskFd(VFIO_PCI_INTX_IRQ_INDEX);
+        assertTrue(resample >= 0, "VFIO unmasks INTx on a resample eventfd, signalled by the loop");
         assertEquals(10L, rig.cfgRead(0x3C, 1), "line register shows the configured GSI");
-        long unmasks = rig.kernel.ioctlCount("VFIO_DEVICE_SET_IRQS");
         assertTrue(rig.kernel.raise(rig.device, VFIO_PCI_INTX_IRQ_INDEX, 0));
         await(() -> lines.size() == 2, "the loop pulsed the line");
         assertEquals(List.of("10=true", "10=false"), lines);
-        await(() -> rig.kernel.ioctlCount("VFIO_DEVICE_SET_IRQS") == unmasks + 1, "and unmasked INTx in VFIO");
-        assertEquals(1L, dev.counters().userspaceInterrupts().get("intx"));
+        long[] signals = {0};
+        com.sun.jna.Memory counter = new com.sun.jna.Memory(8);
+        await(() -> {
+            if (rig.kernel.read(resample, counter, 8) == 8) {
+                signals[0] += counter.getLong(0);
+            }
+            return signals[0] == 1;
+        }, "and signalled the resample eventfd, on which VFIO unmasks INTx");
+        assertEquals(1L, dev.counters().userspaceInterrupts(UserspaceDelivery.INTX));
+    }
+
+    @Test
+    void withoutKernelIrqfdsMsiIsDeliveredFromTheEventLoop() throws Exception {
+        InterruptController kvmIc = rig.kvm.interrupts();
+        List<MsiMessage> sent = new CopyOnWriteArrayList<>();
+        rig.vmm.interrupts = new InterruptController() {
+            @Override
+            public void signalMsi(MsiMessage message) {
+                sent.add(message);
+            }
+
+            @Override
+            public MsiRoute addMsiRoute(MsiMessage message) {
+                throw new AssertionError("no route is needed without kernel irqfds");
+            }
+
+            @Override
+            public void setIrqLine(int gsi, boolean level) {
+                kvmIc.setIrqLine(gsi, level);
+            }
+
+            @Override
+            public boolean hasKernelIrqFd() {
+                return false;
+            }
+
+            @Override
+            public IrqFdBinding irqFd(EventFd trigger, int gsi, EventFd resample) {
+                throw new UnsupportedOperationException("no irqfd in this VMM");
+            }
+        };
+        dev = rig.attach();
+        rig.cfgWrite(MSI + 4, 4, 0xfee00000L);
+        rig.cfgWrite(MSI + 8, 4, 0);
+        rig.cfgWrite(MSI + 12, 2, 0x40);
+        rig.cfgWrite(MSI + 16, 4, 0b0010);
+        rig.cfgWrite(MSI + 2, 2, PCI_MSI_FLAGS_ENABLE | 1 << 4);
+        assertEquals(InterruptMode.MSI, dev.interruptMode(), "MSI without irqfds, not a fallback to INTx");
+        assertEquals(2, rig.device.enabledVectors(VFIO_PCI_MSI_IRQ_INDEX), "the two vectors the guest enabled");
+        assertEquals(0, dev.counters().kernelRoutedVectors());
+        assertTrue(rig.kernel.raise(rig.device, VFIO_PCI_MSI_IRQ_INDEX, 0));
+        await(() -> sent.size() == 1, "the loop sent vector 0's message");
+        assertEquals(new MsiMessage(0xfee00000L, 0x40), sent.get(0));
+        assertTrue(rig.kernel.raise(rig.device, VFIO_PCI_MSI_IRQ_INDEX, 1));
+        await(() -> (rig.cfgRead(MSI + 20, 4) & 0b0010) != 0, "masked vector 1 sets its pending bit");
+        rig.cfgWrite(MSI + 16, 4, 0);
+        assertEquals(List.of(new MsiMessage(0xfee00000L, 0x40), new MsiMessage(0xfee00000L, 0x41)), sent,
+                "unmasking vector 1 sent its pending message");
+        assertEquals(2L, dev.counters().userspaceInterrupts(UserspaceDelivery.MSI));
+        assertEquals(1L, dev.counters().userspaceInterrupts(UserspaceDelivery.MSI_PENDING));
     }
 
     @Test
@@ -140,10 +198,10 @@ class InterruptRoutingTest {
         assertEquals(3, dev.counters().kernelRoutedVectors(), "masked vector 1 lost its irqfd");
         assertTrue(rig.kernel.raise(rig.device, VFIO_PCI_MSI_IRQ_INDEX, 1));
         await(() -> (rig.cfgRead(MSI + 20, 4) & 0b0010) != 0, "masked vector sets its pending bit");
-        assertEquals(1L, dev.counters().userspaceInterrupts().get("msi-pending"));
+        assertEquals(1L, dev.counters().userspaceInterrupts(UserspaceDelivery.MSI_PENDING));
         rig.cfgWrite(MSI + 16, 4, 0);
         assertEquals(0L, rig.cfgRead(MSI + 20, 4), "unmask sends the pending message");
-        assertEquals(1L, dev.counters().userspaceInterrupts().get("msi"));
+        assertEquals(1L, dev.counters().userspaceInterrupts(UserspaceDelivery.MSI));
         assertEquals(4, dev.counters().kernelRoutedVectors());
         rig.cfgWrite(MSI + 2, 2, 0);
         assertEquals(InterruptMode.INTX, dev.interruptMode(), "disabling MSI returns to INTx");
@@ -224,11 +282,11 @@ class InterruptRoutingTest {
         assertEquals(0, dev.counters().kernelRoutedVectors());
         assertTrue(rig.kernel.raise(rig.device, VFIO_PCI_MSIX_IRQ_INDEX, 0));
         await(() -> rig.kvm.mmioBus().read(BAR0 + 0x3000, 8) == 1, "masked vector sets its PBA bit");
-        assertEquals(1L, dev.counters().userspaceInterrupts().get("msix-pending"));
+        assertEquals(1L, dev.counters().userspaceInterrupts(UserspaceDelivery.MSIX_PENDING));
         rig.kvm.mmioBus().write(BAR0 + 0x200c, 4, 0);
         assertEquals(2L, ports.await(0xf4), "unmasking delivered the pending interrupt");
         assertEquals(0L, rig.kvm.mmioBus().read(BAR0 + 0x3000, 8), "PBA bit cleared");
-        assertEquals(1L, dev.counters().userspaceInterrupts().get("msix"));
+        assertEquals(1L, dev.counters().userspaceInterrupts(UserspaceDelivery.MSIX));
 
         rig.cfgWrite(MSIX + 2, 2, 0);
         assertEquals(InterruptMode.INTX, dev.interruptMode());

@@ -179,6 +179,9 @@ final class PassthroughRig implements AutoCloseable {
         DeviceEvents events = DeviceEvents.RELEASE_AT_ONCE;
         /** RAM the VMM claims besides KVM's (never backed: for layouts the device must refuse before mapping). */
         final List<RamRegion> extraRam = new ArrayList<>();
+        /** When set, a memslot change made while the current thread holds this lock is recorded in lockedEffects. */
+        volatile Object watchedLock;
+        final List<String> lockedEffects = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         TestVmm(KvmVmm kvm) {
             this.kvm = kvm;
@@ -207,6 +210,7 @@ final class PassthroughRig implements AutoCloseable {
             return new DeviceMemoryMapper() {
                 @Override
                 public DeviceMemorySlot map(long gpa, long size, long host, boolean ro, String name) {
+                    noteLock(String.format("memslot map 0x%x", gpa));
                     DeviceMemorySlot s = real.map(gpa, size, host, ro, name);
                     liveSlots.incrementAndGet();
                     slotRanges.put(gpa, size);
@@ -248,6 +252,7 @@ final class PassthroughRig implements AutoCloseable {
                         @Override
                         public void close() {
                             long g = s.guestAddress();
+                            noteLock(String.format("memslot unmap 0x%x", g));
                             s.close();
                             if (gone.compareAndSet(false, true)) {
                                 slotRanges.remove(g);
@@ -273,6 +278,14 @@ final class PassthroughRig implements AutoCloseable {
                     return real.slotsTotal();
                 }
             };
+        }
+
+        /** Records {@code effect} when it runs under {@link #watchedLock}. */
+        void noteLock(String effect) {
+            Object lock = watchedLock;
+            if (lock != null && Thread.holdsLock(lock)) {
+                lockedEffects.add(effect);
+            }
         }
 
         private String trapCovering(long gpa) {

@@ -10,6 +10,7 @@ import org.vfio4j.core.sys.EventFd;
 import org.vfio4j.core.sys.FileDescriptor;
 import org.vfio4j.core.sys.SyscallException;
 import org.vfio4j.core.sys.Syscalls;
+import org.vfio4j.core.util.Closer;
 
 /**
  * A KVM virtual machine: thin wrappers over the VM ioctls (memory regions, in-kernel irqchip, GSI routing, irqfd,
@@ -349,26 +350,22 @@ public final class KvmVm implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        RuntimeException failure = null;
+        Closer closer = new Closer();
         // vCPUs first: a memslot or irqfd must not vanish under a running vCPU's feet.
         List<AutoCloseable> all = new ArrayList<>(owned);
         all.sort((a, b) -> Boolean.compare(!(a instanceof KvmVcpu), !(b instanceof KvmVcpu)));
         for (AutoCloseable c : all) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                if (failure == null) {
-                    failure = new IllegalStateException("closing " + fd.name() + ": " + c, e);
-                } else {
-                    failure.addSuppressed(e);
+            closer.run(() -> {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException("closing " + fd.name() + ": " + c, e);
                 }
-            }
+            });
         }
         owned.clear();
-        fd.close();
-        if (failure != null) {
-            throw failure;
-        }
+        closer.close(fd);
+        closer.rethrow();
     }
 
     @Override
