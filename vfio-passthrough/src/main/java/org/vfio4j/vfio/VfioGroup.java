@@ -162,7 +162,7 @@ public final class VfioGroup implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("VFIO group " + id + " is closed");
         }
-        if (container == null || container.iommu() == null) {
+        if (container == null || (container.iommu() == null && !container.noIommu())) {
             throw new VfioException("VFIO group " + id + ": attach it to a container and set the IOMMU before "
                     + "opening device " + name);
         }
