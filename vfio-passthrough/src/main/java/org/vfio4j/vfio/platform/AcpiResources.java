@@ -74,7 +74,7 @@ public final class AcpiResources {
         List<FirmwareIrq> irqs = new ArrayList<>();
         decode(path, template, regions, irqs);
         String hid = hids.get(key);
-        return new FirmwareDevice("ACPI " + path + (hid != null ? " (" + hid + ")" : ""),
+        return new FirmwareDevice("ACPI " + key + (hid != null ? " (" + hid + ")" : ""),
                 hid != null ? List.of(hid) : List.of(), regions, irqs, Map.of());
     }
 

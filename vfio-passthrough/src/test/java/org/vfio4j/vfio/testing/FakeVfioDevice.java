@@ -71,6 +71,11 @@ public final class FakeVfioDevice {
         return name;
     }
 
+    /** True for a vfio-platform or vfio-amba device (PLATFORM or AMBA flag): SET_IRQS follows vfio-platform. */
+    boolean platform() {
+        return (flags & (VFIO_DEVICE_FLAGS_PLATFORM | VFIO_DEVICE_FLAGS_AMBA)) != 0;
+    }
+
     /** Replaces the device info flags (default PCI | RESET). */
     public FakeVfioDevice flags(int flags) {
         this.flags = flags;
