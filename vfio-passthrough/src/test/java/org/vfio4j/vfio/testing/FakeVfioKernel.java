@@ -705,13 +705,13 @@ public final class FakeVfioKernel implements Syscalls {
                 }
                 // vfio_msi_set_block: with MSI/MSI-X enabled, a trigger beyond the vectors allocated at enable is
                 // refused (the library must disable and enable again with more).
-                if (data == VFIO_IRQ_SET_DATA_EVENTFD && (index == VFIO_PCI_MSI_IRQ_INDEX
+                if (!d.platform() && data == VFIO_IRQ_SET_DATA_EVENTFD && (index == VFIO_PCI_MSI_IRQ_INDEX
                         || index == VFIO_PCI_MSIX_IRQ_INDEX) && d.triggers.containsKey(index)
                         && start + count > d.enabledVectors.getOrDefault(index, 0)) {
                     return -Errno.EINVAL;
                 }
                 // vfio-pci enables one of INTx, MSI and MSI-X at a time: the others must be disabled first.
-                if (data == VFIO_IRQ_SET_DATA_EVENTFD && index <= VFIO_PCI_MSIX_IRQ_INDEX) {
+                if (!d.platform() && data == VFIO_IRQ_SET_DATA_EVENTFD && index <= VFIO_PCI_MSIX_IRQ_INDEX) {
                     for (int other = VFIO_PCI_INTX_IRQ_INDEX; other <= VFIO_PCI_MSIX_IRQ_INDEX; other++) {
                         if (other != index && d.triggers.containsKey(other)) {
                             return -Errno.EINVAL;
