@@ -47,7 +47,7 @@ public record PlatformRegion(RegionInfo info) {
 
     @Override
     public String toString() {
-        return String.format("region %d: size 0x%x offset 0x%x %s%s%s", index(), size(), info.offset(),
-                ioPort() ? "io-port (not accessible)" : writable() ? "rw" : "ro", mmappable() ? " mmap" : "", "");
+        return String.format("region %d: size 0x%x offset 0x%x %s%s", index(), size(), info.offset(),
+                ioPort() ? "io-port (not accessible)" : writable() ? "rw" : "ro", mmappable() ? " mmap" : "");
     }
 }
