@@ -24,6 +24,7 @@ public final class VfioContainer implements AutoCloseable {
     private final FileDescriptor fd;
     private final List<VfioGroup> groups = new ArrayList<>();
     private Type1Iommu iommu;
+    private boolean noIommu;
     private boolean closed;
 
     private VfioContainer(FileDescriptor fd) {
@@ -95,6 +96,9 @@ public final class VfioContainer implements AutoCloseable {
         if (iommu != null) {
             return iommu;
         }
+        if (noIommu) {
+            throw new VfioException(PATH + ": the container is in no-IOMMU mode");
+        }
         if (groups.isEmpty()) {
             throw new VfioException(PATH + ": attach a group before setting the IOMMU (the kernel needs one to know "
                     + "which IOMMU drivers fit)");
@@ -110,6 +114,32 @@ public final class VfioContainer implements AutoCloseable {
         fd.ioctl(VfioIoctls.VFIO_SET_IOMMU, type);
         iommu = new Type1Iommu(fd, type);
         return iommu;
+    }
+
+    /**
+     * {@code VFIO_SET_IOMMU} with {@code VFIO_NOIOMMU_IOMMU}, for groups opened with {@link VfioGroup#openNoIommu}:
+     * the kernel's unsafe no-IOMMU mode. There is no DMA mapping and no isolation: the devices can DMA anywhere.
+     *
+     * @throws VfioException when the kernel does not offer it (no CONFIG_VFIO_NOIOMMU, or the mode is off)
+     */
+    public synchronized void setNoIommu() {
+        if (iommu != null || noIommu) {
+            throw new VfioException(PATH + ": the IOMMU type is already set");
+        }
+        if (groups.isEmpty()) {
+            throw new VfioException(PATH + ": attach a group before setting the IOMMU type");
+        }
+        if (!checkExtension(VFIO_NOIOMMU_IOMMU)) {
+            throw new VfioException(PATH + ": the kernel does not offer VFIO_NOIOMMU_IOMMU (needs CONFIG_VFIO_NOIOMMU "
+                    + "and vfio.enable_unsafe_noiommu_mode=1)");
+        }
+        fd.ioctl(VfioIoctls.VFIO_SET_IOMMU, VFIO_NOIOMMU_IOMMU);
+        noIommu = true;
+    }
+
+    /** True after {@link #setNoIommu()}. */
+    public synchronized boolean noIommu() {
+        return noIommu;
     }
 
     /** The IOMMU, once {@link #setIommu()} succeeded; null before. */
@@ -128,6 +158,9 @@ public final class VfioContainer implements AutoCloseable {
 
     synchronized void groupDetached(VfioGroup group) {
         groups.remove(group);
+        if (groups.isEmpty()) {
+            noIommu = false; // the kernel drops the container's IOMMU driver with its last group
+        }
         if (iommu != null) {
             iommu.invalidate();
         }

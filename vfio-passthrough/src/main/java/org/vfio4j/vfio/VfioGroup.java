@@ -41,6 +41,15 @@ public final class VfioGroup implements AutoCloseable {
         return new VfioGroup(FileDescriptor.open(sys, "/dev/vfio/" + id, Linux.O_RDWR), id, sysfs);
     }
 
+    /**
+     * Opens {@code /dev/vfio/noiommu-<id>}, the group the kernel makes for a device without an IOMMU in its unsafe
+     * no-IOMMU mode ({@code vfio.enable_unsafe_noiommu_mode=1}). Its container takes only
+     * {@link VfioContainer#setNoIommu()}; a device in it can DMA to any host memory.
+     */
+    public static VfioGroup openNoIommu(Syscalls sys, Sysfs sysfs, int id) {
+        return new VfioGroup(FileDescriptor.open(sys, "/dev/vfio/noiommu-" + id, Linux.O_RDWR), id, sysfs);
+    }
+
     /** The IOMMU group number. */
     public int id() {
         return id;
@@ -154,7 +163,7 @@ public final class VfioGroup implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("VFIO group " + id + " is closed");
         }
-        if (container == null || container.iommu() == null) {
+        if (container == null || (container.iommu() == null && !container.noIommu())) {
             throw new VfioException("VFIO group " + id + ": attach it to a container and set the IOMMU before "
                     + "opening device " + name);
         }

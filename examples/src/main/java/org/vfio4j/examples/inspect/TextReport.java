@@ -55,4 +55,43 @@ final class TextReport {
             out.printf("  hot reset: not available (%s)%n", r.hotResetError());
         }
     }
+
+    static void print(PlatformReport r, PrintWriter out) {
+        out.printf("platform device %s (driver %s)%n", r.device(), r.driver() == null ? "none" : r.driver());
+        if (r.iommuGroup() != null) {
+            out.printf("  iommu group %d%s%n", r.iommuGroup(), Boolean.TRUE.equals(r.noIommu())
+                    ? ": NO IOMMU (unsafe no-IOMMU mode; the device can DMA anywhere)" : "");
+        }
+        if (r.firmware() != null) {
+            out.printf("  firmware: %s %s%n", r.firmware().source(), r.firmware().compatible());
+            for (String g : r.firmware().regions()) {
+                out.printf("    %s%n", g);
+            }
+            for (String i : r.firmware().irqs()) {
+                out.printf("    %s%n", i);
+            }
+        } else {
+            out.println("  firmware: no device-tree node or ACPI companion");
+        }
+        if (r.note() != null) {
+            out.printf("  %s%n", r.note());
+        }
+        if (r.error() != null) {
+            out.printf("  error: %s%n", r.error());
+            return;
+        }
+        if (r.deviceFlags() == null) {
+            return;
+        }
+        out.printf("  flags 0x%x %s%n", r.deviceFlags(), r.deviceFlagNames());
+        out.println("  regions:");
+        for (DeviceReport.Region g : r.regions()) {
+            out.printf("    %2d size %-10s offset %-16s flags 0x%x %s%n", g.index(), g.size(), g.offset(), g.flags(),
+                    g.flagNames());
+        }
+        out.println("  irqs:");
+        for (DeviceReport.Irq i : r.irqs()) {
+            out.printf("    %d count %-4d flags 0x%x %s%n", i.index(), i.count(), i.flags(), i.flagNames());
+        }
+    }
 }

@@ -24,9 +24,10 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @Command(name = "vfio-inspect", mixinStandardHelpOptions = true, version = "vfio-inspect 0.1.0",
         description = "Prints the IOMMU group, IOMMU info, flags, regions (with capabilities), IRQs and hot-reset "
-                + "dependencies of devices bound to vfio-pci.",
+                + "dependencies of devices bound to vfio-pci, and the flags, regions and IRQs of platform devices "
+                + "bound to vfio-platform or vfio-amba with their device-tree or ACPI description.",
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:every device was inspected, or no device is bound to vfio-pci",
+        exitCodeList = {"0:every device was inspected, or no device is bound to vfio-pci or vfio-platform",
             "1:a device could not be inspected (the report says why)", "2:usage error"})
 public final class VfioInspect implements Callable<Integer> {
 
@@ -34,8 +35,9 @@ public final class VfioInspect implements Callable<Integer> {
     public static final int EXIT_DEVICE_FAILED = 1;
 
     @Parameters(paramLabel = "DEVICE", arity = "0..*",
-            description = "PCI devices as BDF (0000:01:00.0 or 01:00.0) or sysfs path; "
-                    + "default: every device bound to vfio-pci")
+            description = "PCI devices as BDF (0000:01:00.0 or 01:00.0) or sysfs path, or platform devices by "
+                    + "name (LNRO0005:02, 9000000.pl011); default: every device bound to vfio-pci, vfio-platform or "
+                    + "vfio-amba")
     List<String> devices = new ArrayList<>();
 
     @Option(names = "--json", description = "print JSON instead of text")
@@ -45,6 +47,11 @@ public final class VfioInspect implements Callable<Integer> {
             + "(group + type1 container; device cdev + iommufd IOAS; the cdev when the kernel has it); "
             + "default: ${DEFAULT-VALUE}")
     VfioBackend backend = VfioBackend.LEGACY_CONTAINER;
+
+    @Option(names = "--unsafe-noiommu", description = "also open platform devices that have no IOMMU (the kernel's "
+            + "unsafe no-IOMMU mode: such a device can DMA anywhere; opening it taints the kernel); without it they "
+            + "are listed from sysfs and firmware only")
+    boolean unsafeNoIommu;
 
     @Option(names = "--root", hidden = true, description = "file system root that holds sys/ (for tests)")
     Path root = Path.of("/");
@@ -61,7 +68,19 @@ public final class VfioInspect implements Callable<Integer> {
     @Override
     public Integer call() {
         Vfio vfio = new Vfio(sys, new Sysfs(root));
-        List<String> targets = devices.isEmpty() ? vfio.vfioPciDevices() : devices;
+        List<String> targets = new ArrayList<>();
+        List<String> platform = new ArrayList<>();
+        if (devices.isEmpty()) {
+            targets.addAll(vfio.vfioPciDevices());
+            platform.addAll(PlatformInspector.boundDevices(vfio));
+        } else {
+            for (String d : devices) {
+                (PlatformInspector.isPlatformDevice(vfio, d) ? platform : targets).add(d);
+            }
+        }
+        if (targets.isEmpty() && !platform.isEmpty()) {
+            return platformOnly(vfio, platform);
+        }
         if (targets.isEmpty()) {
             String message = "No PCI device is bound to vfio-pci on this machine ("
                     + root.resolve("sys/bus/pci/drivers/vfio-pci") + " lists none), so there is nothing to inspect. Bind one with "
@@ -82,11 +101,45 @@ public final class VfioInspect implements Callable<Integer> {
                     == VfioBackend.IOMMUFD_CDEV;
             reports.add(cdev ? inspector.inspectThroughIommufd(target) : inspector.inspect(target));
         }
+        List<PlatformReport> platformReports = inspectPlatform(vfio, platform);
         if (json) {
-            out.println(JsonMapper.builder().build().writerWithDefaultPrettyPrinter()
-                    .writeValueAsString(java.util.Map.of("devices", reports)));
+            java.util.Map<String, Object> all = new java.util.LinkedHashMap<>();
+            all.put("devices", reports);
+            if (!platformReports.isEmpty()) {
+                all.put("platformDevices", platformReports);
+            }
+            out.println(JsonMapper.builder().build().writerWithDefaultPrettyPrinter().writeValueAsString(all));
         } else {
             for (DeviceReport r : reports) {
+                TextReport.print(r, out);
+            }
+            for (PlatformReport r : platformReports) {
+                TextReport.print(r, out);
+            }
+        }
+        out.flush();
+        return reports.stream().anyMatch(r -> r.error() != null)
+                || platformReports.stream().anyMatch(r -> r.error() != null) ? EXIT_DEVICE_FAILED : 0;
+    }
+
+    private List<PlatformReport> inspectPlatform(Vfio vfio, List<String> names) {
+        PlatformInspector inspector = new PlatformInspector(vfio, unsafeNoIommu);
+        List<PlatformReport> out = new ArrayList<>();
+        for (String n : names) {
+            out.add(inspector.inspect(n));
+        }
+        return out;
+    }
+
+    private int platformOnly(Vfio vfio, List<String> names) {
+        List<PlatformReport> reports = inspectPlatform(vfio, names);
+        if (json) {
+            java.util.Map<String, Object> all = new java.util.LinkedHashMap<>();
+            all.put("devices", List.of());
+            all.put("platformDevices", reports);
+            out.println(JsonMapper.builder().build().writerWithDefaultPrettyPrinter().writeValueAsString(all));
+        } else {
+            for (PlatformReport r : reports) {
                 TextReport.print(r, out);
             }
         }

@@ -71,6 +71,11 @@ public final class FakeVfioDevice {
         return name;
     }
 
+    /** True for a vfio-platform or vfio-amba device (PLATFORM or AMBA flag): SET_IRQS follows vfio-platform. */
+    boolean platform() {
+        return (flags & (VFIO_DEVICE_FLAGS_PLATFORM | VFIO_DEVICE_FLAGS_AMBA)) != 0;
+    }
+
     /** Replaces the device info flags (default PCI | RESET). */
     public FakeVfioDevice flags(int flags) {
         this.flags = flags;
@@ -124,11 +129,12 @@ public final class FakeVfioDevice {
     }
 
     int numRegions() {
-        return Math.max(VFIO_PCI_NUM_REGIONS, regions.isEmpty() ? 0 : regions.lastKey() + 1);
+        // vfio-pci always counts its fixed indexes; vfio-platform counts the device's resources.
+        return Math.max(platform() ? 0 : VFIO_PCI_NUM_REGIONS, regions.isEmpty() ? 0 : regions.lastKey() + 1);
     }
 
     int numIrqs() {
-        return Math.max(VFIO_PCI_NUM_IRQS, irqs.isEmpty() ? 0 : irqs.lastKey() + 1);
+        return Math.max(platform() ? 0 : VFIO_PCI_NUM_IRQS, irqs.isEmpty() ? 0 : irqs.lastKey() + 1);
     }
 
     /** The eventfds assigned to the vectors of {@code index} (-1 for none); empty when the index is disabled. */

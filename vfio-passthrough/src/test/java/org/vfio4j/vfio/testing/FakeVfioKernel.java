@@ -59,6 +59,7 @@ public final class FakeVfioKernel implements Syscalls {
     private static final class Group {
         final int id;
         boolean viable = true;
+        boolean noIommu;
         final Map<String, FakeVfioDevice> devices = new LinkedHashMap<>();
         Container container;
         int openDevices;
@@ -90,6 +91,16 @@ public final class FakeVfioKernel implements Syscalls {
     /** Adds device {@code device} to IOMMU group {@code groupId} (creating the group, viable). */
     public FakeVfioKernel addDevice(int groupId, FakeVfioDevice device) {
         groups.computeIfAbsent(groupId, Group::new).devices.put(device.name(), device);
+        return this;
+    }
+
+    /**
+     * Makes group {@code groupId} a no-IOMMU group ({@code /dev/vfio/noiommu-N} instead of {@code /dev/vfio/N}) and
+     * offers {@code VFIO_NOIOMMU_IOMMU}, as the kernel does with {@code vfio.enable_unsafe_noiommu_mode=1}.
+     */
+    public FakeVfioKernel noIommuGroup(int groupId) {
+        groups.computeIfAbsent(groupId, Group::new).noIommu = true;
+        extensions.add(VFIO_NOIOMMU_IOMMU);
         return this;
     }
 
@@ -207,14 +218,17 @@ public final class FakeVfioKernel implements Syscalls {
             return newFd(new Container());
         }
         if (path.startsWith("/dev/vfio/")) {
+            // A no-IOMMU group's node is /dev/vfio/noiommu-N (vfio_group_alloc names it so); /dev/vfio/N is not it.
+            String rest = path.substring("/dev/vfio/".length());
+            boolean noIommuNode = rest.startsWith("noiommu-");
             int id;
             try {
-                id = Integer.parseInt(path.substring("/dev/vfio/".length()));
+                id = Integer.parseInt(noIommuNode ? rest.substring("noiommu-".length()) : rest);
             } catch (NumberFormatException e) {
                 return -Errno.ENOENT;
             }
             Group g = groups.get(id);
-            if (g == null) {
+            if (g == null || g.noIommu != noIommuNode) {
                 return -Errno.ENOENT;
             }
             if (g.open) {
@@ -310,6 +324,18 @@ public final class FakeVfioKernel implements Syscalls {
             if (c.groups.isEmpty() || c.iommuType != 0) {
                 return -Errno.EINVAL;
             }
+            // vfio_ioctl_set_iommu: the no-IOMMU driver takes only no-IOMMU groups, and those take only it.
+            boolean noIommuGroups = c.groups.stream().allMatch(g -> g.noIommu);
+            if (value == VFIO_NOIOMMU_IOMMU) {
+                if (!extensions.contains(VFIO_NOIOMMU_IOMMU) || !noIommuGroups) {
+                    return -Errno.ENODEV;
+                }
+                c.iommuType = VFIO_NOIOMMU_IOMMU;
+                return 0;
+            }
+            if (c.groups.stream().anyMatch(g -> g.noIommu)) {
+                return -Errno.ENODEV;
+            }
             if (!extensions.contains((int) value)
                     || (value != VFIO_TYPE1_IOMMU && value != VFIO_TYPE1v2_IOMMU)) {
                 return -Errno.ENODEV;
@@ -320,6 +346,9 @@ public final class FakeVfioKernel implements Syscalls {
         }
         if (c.iommuType == 0) {
             return -Errno.EINVAL; // no IOMMU driver: every other container ioctl fails
+        }
+        if (c.iommuType == VFIO_NOIOMMU_IOMMU) {
+            return -Errno.ENOTTY; // vfio_noiommu_ioctl answers only CHECK_EXTENSION
         }
         if (is(req, VfioIoctls.VFIO_IOMMU_GET_INFO)) {
             return iommuInfo(c, p);
@@ -676,13 +705,13 @@ public final class FakeVfioKernel implements Syscalls {
                 }
                 // vfio_msi_set_block: with MSI/MSI-X enabled, a trigger beyond the vectors allocated at enable is
                 // refused (the library must disable and enable again with more).
-                if (data == VFIO_IRQ_SET_DATA_EVENTFD && (index == VFIO_PCI_MSI_IRQ_INDEX
+                if (!d.platform() && data == VFIO_IRQ_SET_DATA_EVENTFD && (index == VFIO_PCI_MSI_IRQ_INDEX
                         || index == VFIO_PCI_MSIX_IRQ_INDEX) && d.triggers.containsKey(index)
                         && start + count > d.enabledVectors.getOrDefault(index, 0)) {
                     return -Errno.EINVAL;
                 }
                 // vfio-pci enables one of INTx, MSI and MSI-X at a time: the others must be disabled first.
-                if (data == VFIO_IRQ_SET_DATA_EVENTFD && index <= VFIO_PCI_MSIX_IRQ_INDEX) {
+                if (!d.platform() && data == VFIO_IRQ_SET_DATA_EVENTFD && index <= VFIO_PCI_MSIX_IRQ_INDEX) {
                     for (int other = VFIO_PCI_INTX_IRQ_INDEX; other <= VFIO_PCI_MSIX_IRQ_INDEX; other++) {
                         if (other != index && d.triggers.containsKey(other)) {
                             return -Errno.EINVAL;
@@ -698,7 +727,11 @@ public final class FakeVfioKernel implements Syscalls {
                 } else {
                     for (int i = 0; i < count; i++) {
                         if (data == VFIO_IRQ_SET_DATA_NONE || p.getByte(minsz + i) != 0) {
-                            fire(t[start + i]);
+                            if (d.platform()) {
+                                raise(d, index, start + i); // vfio-platform runs its handler: automask applies
+                            } else {
+                                fire(t[start + i]);
+                            }
                         }
                     }
                 }
@@ -710,7 +743,8 @@ public final class FakeVfioKernel implements Syscalls {
                     return -Errno.EINVAL;
                 }
                 if (action == VFIO_IRQ_SET_ACTION_UNMASK && data == VFIO_IRQ_SET_DATA_EVENTFD) {
-                    if (index != VFIO_PCI_INTX_IRQ_INDEX || start != 0 || count != 1) {
+                    // vfio-pci takes an unmask eventfd for INTx only; vfio-platform for any (maskable) index.
+                    if ((!d.platform() && index != VFIO_PCI_INTX_IRQ_INDEX) || start != 0 || count != 1) {
                         return -Errno.EINVAL;
                     }
                     int fd = p.getInt(minsz);
@@ -757,7 +791,26 @@ public final class FakeVfioKernel implements Syscalls {
         if (t == null || vector >= t.length || t[vector] < 0 || device.masked(index, vector)) {
             return false;
         }
+        if (device.platform() && (device.irqs.get(index)[0] & VFIO_IRQ_INFO_AUTOMASKED) != 0) {
+            // vfio_automasked_irq_handler: the line stays masked until an unmask (or the unmask eventfd).
+            device.masked.computeIfAbsent(index, k -> new boolean[t.length])[vector] = true;
+        }
         fire(t[vector]);
+        return true;
+    }
+
+    /**
+     * What the kernel does when the unmask eventfd of a vfio-platform IRQ is signalled (its virqfd): unmasks the
+     * line. Returns false when no unmask eventfd is registered for it.
+     */
+    public synchronized boolean unmaskEventfdSignalled(FakeVfioDevice device, int index) {
+        if (!device.unmaskFds.containsKey(index)) {
+            return false;
+        }
+        boolean[] m = device.masked.get(index);
+        if (m != null) {
+            m[0] = false;
+        }
         return true;
     }
 

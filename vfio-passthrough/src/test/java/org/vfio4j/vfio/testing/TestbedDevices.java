@@ -14,7 +14,8 @@ import java.util.Optional;
 
 /**
  * The PCI devices the testbed guest bound to vfio-pci, as {@code testbed/guest-init} publishes them: one
- * {@code name=BDF} line per device in {@code /tmp/testbed-devices} (names: edu, nvme, e1000e, ivshmem), and the same
+ * {@code name=BDF} line per device in {@code /tmp/testbed-devices} (names: edu, nvme, e1000e, ivshmem; on the microvm
+ * machine rng-mmio, whose value is a platform device's name such as {@code LNRO0005:02}), and the same
  * as {@code VFIO4J_TESTBED_<NAME>} environment variables (which win, so a device can also be named by hand). The one
  * reader of that list, for the testbed tests of every module. Outside the guest there is no list: {@link #find}
  * is empty, and {@link #all} and {@link #bdf} fail the test with a message saying how to run it.

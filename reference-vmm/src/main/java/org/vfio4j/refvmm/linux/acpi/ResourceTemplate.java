@@ -83,6 +83,17 @@ public final class ResourceTemplate {
         return address(LARGE_QWORD_ADDRESS, 8, SPACE_MEMORY, FIXED_WINDOW, MEM_READ_WRITE, min, max);
     }
 
+    /** {@code Memory32Fixed(ReadWrite or ReadOnly, base, length)}: a device's own 32-bit memory range. */
+    public ResourceTemplate memory32Fixed(long base, long length, boolean writable) {
+        checkRange(base, base + length - 1, 0xFFFF_FFFFL);
+        out.write(0x86);
+        le(9, 2);
+        out.write(writable ? 1 : 0);
+        le(base, 4);
+        le(length, 4);
+        return this;
+    }
+
     /** {@code IRQNoFlags() {irq}}: one ISA IRQ, edge-triggered, active high. */
     public ResourceTemplate irqNoFlags(int irq) {
         if (irq < 0 || irq > 15) {
