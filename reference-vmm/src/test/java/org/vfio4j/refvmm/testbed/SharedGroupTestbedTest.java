@@ -184,12 +184,15 @@ class SharedGroupTestbedTest {
             // One cycle first: the context opens its container (or iommufd) with its first device and keeps it.
             m.attach(VfioPciOptions.builder(edu).slot(5).build()).device().detach();
             Set<String> fds = AttachDetachLifecycleTest.openFds();
+            List<String> deviceMaps = vfioMappings();
             int slots = m.vmm().deviceMemory().slotsAvailable();
             long pinned = pinnedKib();
 
             VfioPciDevice a = m.attach(VfioPciOptions.builder(nic).slot(4).build()).device();
             VfioPciDevice b = m.attach(VfioPciOptions.builder(edu).slot(5).build()).device();
             VfioContext ctx = a.context();
+            assertTrue(vfioMappings().size() > deviceMaps.size(), "the BARs are mmapped while attached: "
+                    + vfioMappings());
             a.detach();
             assertTrue(b.isAttached());
             assertEquals(m.ramBytes(), ctx.guestRamMappedBytes(), "guest RAM stays mapped for the edu");
@@ -205,6 +208,7 @@ class SharedGroupTestbedTest {
             assertEquals(pinned, pinnedKib(), "pinned memory");
             assertEquals(slots, m.vmm().deviceMemory().slotsAvailable(), "memslots");
             assertEquals(fds, AttachDetachLifecycleTest.openFds(), "file descriptors");
+            assertEquals(deviceMaps, vfioMappings(), "mmaps of VFIO device fds (BARs)");
         }
     }
 
@@ -238,6 +242,15 @@ class SharedGroupTestbedTest {
         }
         assertEquals(a, b, "QEMU vfio-pci (left) against vfio4j (right), both functions of group "
                 + TestbedDevices.iommuGroup(nic) + " in one VM");
+    }
+
+    /** The lines of /proc/self/maps that map a VFIO device fd (its BARs), with the addresses. */
+    static List<String> vfioMappings() {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains("vfio")).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** VmLck + VmPin in kB: type1 accounts pinned DMA pages as locked, iommufd as pinned. */
