@@ -159,6 +159,14 @@ class LinuxGuestTestbedTest {
     void qemuVfioPciGivesTheSameResults() throws Exception {
         assumeTrue(first != null, "needs the first boot");
         QemuLinuxRunner.Run qemu = QemuLinuxRunner.run(config(2, "boot,nvme,e1000e,bochs", true), LIMIT);
+        if (qemu.status() == null && "qemu exited with 0".equals(qemu.why())) {
+            // The reference run's own L2 reset itself (QEMU runs with -no-reboot, so a triple fault or reboot ends it
+            // with 0), seen once in CI at 8b67d90 in the middle of the guest's checks: the same nested-SVM-under-TCG
+            // failure as neverLeftReset, on QEMU's side. Booted once more, and said so.
+            System.out.println("RETRY: the QEMU reference run's L2 reset before it reported; booting once more: "
+                    + qemu);
+            qemu = QemuLinuxRunner.run(config(2, "boot,nvme,e1000e,bochs", true), LIMIT);
+        }
         assertEquals(Integer.valueOf(0), qemu.status(), qemu::toString);
         // The same guest drew the same screen through QEMU's vfio-pci, pixel for pixel.
         BufferedImage qemuScreen = TestbedScreenshots.take("linux-bochs-qemu", "bochs-display");
