@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfio4j.core.Vmm;
+import org.vfio4j.core.bus.AccessGate;
 import org.vfio4j.core.bus.TrapBus;
 import org.vfio4j.core.bus.TrapHandler;
 import org.vfio4j.core.memory.DeviceMemorySlot;
@@ -75,6 +76,12 @@ final class BarMapper implements AutoCloseable {
     private final GuestLog guestLog;
     private boolean active;
     private boolean closed;
+    /**
+     * Trapped accesses inside any BAR's handler. A trap registration closed by a vCPU (the guest turned decode off)
+     * does not wait for the accesses inside it, and the BAR then has no registration for close to wait on; so the
+     * mapper counts them itself, and close waits here before the caller closes the device fd.
+     */
+    private final AccessGate gate = new AccessGate();
     /** Whether the device answers at its memory BARs now (memslots allowed). */
     private boolean deviceMemory;
 
@@ -251,23 +258,43 @@ final class BarMapper implements AutoCloseable {
         return out;
     }
 
-    /** Removes memslots, then trap registrations, then unmaps the host mappings. Idempotent. */
+    /**
+     * Removes memslots, then trap registrations, then unmaps the host mappings. Idempotent.
+     *
+     * <p>Closing a trap registration waits for the accesses inside its handler, and then the mapper's own gate waits
+     * for those still inside a registration a vCPU closed earlier. This waits without holding the mapper's monitor: a vCPU inside the MSI-X table handler may be waiting for the device lock, held by another
+     * vCPU whose config write waits for this monitor to move a BAR. Holding it here closed that cycle until the
+     * trap bus's grace limit, and the release then closed the device fd under the handler still running.
+     */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    public void close() {
+        List<TrapBus.Registration> traps = new ArrayList<>();
         Closer c = new Closer();
-        for (Bar b : all) {
-            c.run(b::removeSlots);
-            c.run(b::removeTrap);
-        }
-        for (Bar b : all) {
-            for (MemoryMapping m : b.mmaps) {
-                c.run(m::close);
+        synchronized (this) {
+            if (closed) {
+                return;
             }
-            b.mmaps.clear();
+            closed = true; // from now on update() leaves every BAR as it is
+            for (Bar b : all) {
+                c.run(b::removeSlots);
+                if (b.trap != null) {
+                    traps.add(b.trap);
+                    b.trap = null;
+                    b.guestBase = -1;
+                }
+            }
+        }
+        for (TrapBus.Registration t : traps) {
+            c.run(t::close);
+        }
+        gate.close();
+        synchronized (this) {
+            for (Bar b : all) {
+                for (MemoryMapping m : b.mmaps) {
+                    c.run(m::close);
+                }
+                b.mmaps.clear();
+            }
         }
         c.rethrow();
     }
@@ -431,6 +458,9 @@ final class BarMapper implements AutoCloseable {
         private final class Handler implements TrapHandler {
             @Override
             public long read(long offset, int size) {
+                if (!gate.enter()) {
+                    return TrapHandler.allOnes(size);
+                }
                 reads.increment();
                 try {
                     Special s = covering(offset, size);
@@ -461,11 +491,16 @@ final class BarMapper implements AutoCloseable {
                     guestLog.warn("trapped access", String.format("%s read of %d at 0x%x failed", label(), size,
                             offset), e);
                     return TrapHandler.allOnes(size);
+                } finally {
+                    gate.exit();
                 }
             }
 
             @Override
             public void write(long offset, int size, long value) {
+                if (!gate.enter()) {
+                    return;
+                }
                 writes.increment();
                 try {
                     Special s = covering(offset, size);
@@ -497,6 +532,8 @@ final class BarMapper implements AutoCloseable {
                 } catch (RuntimeException e) {
                     guestLog.warn("trapped access", String.format("%s write of %d at 0x%x failed", label(), size,
                             offset), e);
+                } finally {
+                    gate.exit();
                 }
             }
 

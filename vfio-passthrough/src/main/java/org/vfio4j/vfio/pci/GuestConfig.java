@@ -2,6 +2,7 @@ package org.vfio4j.vfio.pci;
 
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
+import org.vfio4j.core.bus.AccessGate;
 import org.vfio4j.core.bus.TrapHandler;
 import org.vfio4j.pci.bar.PciBars;
 import org.vfio4j.pci.config.ConfigAccess;
@@ -32,6 +33,8 @@ final class GuestConfig implements ConfigAccess {
     private final GuestLog guestLog;
     private final LongAdder reads = new LongAdder();
     private final LongAdder writes = new LongAdder();
+    /** Guest config accesses inside; closed when the function leaves the bus. */
+    private final AccessGate gate = new AccessGate();
 
     /**
      * @param functionLevelReset what the guest's FLR runs (on the vCPU thread, with the device lock held); it may
@@ -48,15 +51,37 @@ final class GuestConfig implements ConfigAccess {
 
     @Override
     public long read(int offset, int size) {
-        reads.increment();
-        return config.cs.read(offset, size);
+        if (!gate.enter()) {
+            return ConfigAccess.allOnes(size);
+        }
+        try {
+            reads.increment();
+            return config.cs.read(offset, size);
+        } finally {
+            gate.exit();
+        }
     }
 
     /** A guest config write (vCPU exit, bus, here) and its effects. */
     @Override
     public void write(int offset, int size, long value) {
-        writes.increment();
-        writeAndApply(offset, size, value);
+        if (!gate.enter()) {
+            return;
+        }
+        try {
+            writes.increment();
+            writeAndApply(offset, size, value);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /**
+     * After the function left the guest bus: turns away config accesses that had already found it and waits,
+     * bounded, for those inside, so the release can close what they use (the device fd) right after.
+     */
+    void retire() {
+        gate.close();
     }
 
     @Override

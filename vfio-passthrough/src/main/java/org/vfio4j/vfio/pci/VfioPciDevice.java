@@ -233,7 +233,10 @@ public final class VfioPciDevice implements AutoCloseable {
         interceptFunctionLevelReset();
 
         bus.attach(address.device(), address.function(), guestConfig);
-        undo.push(() -> bus.detach(address.device(), address.function()));
+        undo.push(() -> {
+            bus.detach(address.device(), address.function());
+            guestConfig.retire();
+        });
         member.resetHooks(new ContextResetHooks());
         LOG.info("{}: attached at {} (hidden caps {})", name, address, config.hidden);
     }

@@ -245,7 +245,7 @@ class ConcurrentGuestTest {
             }
         }
         assertEquals(List.of(), failed, "every vCPU ran until the VM was closed");
-        assertEquals(0, rig.kernel.closedFdCalls(), "no call on a closed fd");
+        assertEquals(0, rig.kernel.closedFdCalls(), () -> "no call on a closed fd:\n" + rig.kernel.closedFdCallSites());
         assertEquals(0, rig.kernel.openFakeFds());
         assertEquals(0, rig.kernel.liveMmaps());
         assertEquals(0, rig.kernel.liveDmaMappings() + rig.kernel.droppedDmaMappings());

@@ -55,6 +55,7 @@ public final class FakeVfioKernel implements Syscalls {
     private boolean alignCaps8;
     private int droppedDmaMappings;
     private int closedFdCalls;
+    private final List<Throwable> closedFdCallSites = new ArrayList<>();
 
     private static final class Group {
         final int id;
@@ -171,7 +172,19 @@ public final class FakeVfioKernel implements Syscalls {
 
     private int badFd(int errno) {
         closedFdCalls++;
+        if (closedFdCallSites.size() < 4) {
+            closedFdCallSites.add(new Throwable("call on a closed fd, on " + Thread.currentThread().getName()));
+        }
         return -errno;
+    }
+
+    /** Where the first few calls on a closed fd came from, for the failure message. */
+    public synchronized String closedFdCallSites() {
+        java.io.StringWriter w = new java.io.StringWriter();
+        for (Throwable t : closedFdCallSites) {
+            t.printStackTrace(new java.io.PrintWriter(w));
+        }
+        return w.toString();
     }
 
     /** Fake mmaps not yet unmapped. */

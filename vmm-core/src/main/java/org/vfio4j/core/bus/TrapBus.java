@@ -3,10 +3,7 @@ package org.vfio4j.core.bus;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,8 +26,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class TrapBus {
     private static final Logger LOG = LoggerFactory.getLogger(TrapBus.class);
-    /** How long close waits for handlers in flight before it gives up (a handler stuck in the kernel). */
-    private static final long GRACE_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(5);
     private final String name;
     private final Object writeLock = new Object();
     private volatile Entry[] entries = new Entry[0];
@@ -82,33 +77,33 @@ public final class TrapBus {
     /** Reads {@code size} bytes at {@code address}; all-ones when nothing claims the access. */
     public long read(long address, int size) {
         Entry e = find(entries, address, size);
-        if (e == null || !e.handle.enter()) {
+        if (e == null || !e.handle.gate.enter()) {
             unclaimed.increment();
             return TrapHandler.allOnes(size);
         }
         try {
             return e.handler.read(address - e.base, size);
         } finally {
-            e.handle.inFlight.decrementAndGet();
+            e.handle.gate.exit();
         }
     }
 
     /** Writes the low {@code size} bytes of {@code value} at {@code address}; dropped when nothing claims it. */
     public void write(long address, int size, long value) {
         Entry e = find(entries, address, size);
-        if (e == null || !e.handle.enter()) {
+        if (e == null || !e.handle.gate.enter()) {
             unclaimed.increment();
             return;
         }
         try {
             e.handler.write(address - e.base, size, value);
         } finally {
-            e.handle.inFlight.decrementAndGet();
+            e.handle.gate.exit();
         }
     }
 
     /** True when the calling thread is inside a trap handler of some bus (a vCPU dispatching a guest access). */
-    private static boolean insideDispatch() {
+    static boolean insideDispatch() {
         return StackWalker.getInstance().walk(frames -> frames.anyMatch(f -> f.getClassName()
                 .equals(TrapBus.class.getName()) && (f.getMethodName().equals("read")
                         || f.getMethodName().equals("write"))));
@@ -200,18 +195,8 @@ public final class TrapBus {
     private final class Handle implements Registration {
         private volatile Entry current;
         private volatile boolean closed;
-        /** Accesses inside the handler now. */
-        final AtomicInteger inFlight = new AtomicInteger();
-
-        /** Counts an access in; false when the range was released after the lookup found it. */
-        boolean enter() {
-            inFlight.incrementAndGet();
-            if (closed) {
-                inFlight.decrementAndGet();
-                return false;
-            }
-            return true;
-        }
+        /** Accesses inside the handler now; closed after the range left the table. */
+        final AccessGate gate = new AccessGate();
 
         @Override
         public long base() {
@@ -266,17 +251,9 @@ public final class TrapBus {
                 out.remove(current);
                 entries = out.toArray(new Entry[0]);
             }
-            if (inFlight.get() == 0 || insideDispatch()) {
-                return;
-            }
-            long deadline = System.nanoTime() + GRACE_LIMIT_NANOS;
-            while (inFlight.get() > 0) {
-                if (System.nanoTime() - deadline > 0) {
-                    LOG.warn("{}: {} released with {} access(es) still inside its handler", name, current.owner,
-                            inFlight.get());
-                    return;
-                }
-                LockSupport.parkNanos(50_000);
+            if (!gate.close() && gate.inside() > 0 && !insideDispatch()) {
+                LOG.warn("{}: {} released with {} access(es) still inside its handler", name, current.owner,
+                        gate.inside());
             }
         }
 
