@@ -118,59 +118,71 @@ public final class VcpuThread implements AutoCloseable {
         stopped.complete(stop);
     }
 
+    /**
+     * The loop: nothing but the stop check and one {@link #step} per exit. The work of an exit is a method of its own
+     * because HotSpot compiles by invocation count: {@code step} is compiled (C2) within the first few thousand exits
+     * of the first VM, whereas a loop body inlined here ran interpreted, then in C1's profiling tier, until the loop's
+     * back-edge counter crossed the on-stack-replacement thresholds, which a VMM that makes a new thread per vCPU and
+     * VM reaches only after some hundred thousand exits (seen in the testbed benchmark, -XX:+PrintCompilation).
+     */
     private VcpuStop runUntilStop() {
         ByteBuffer run = vcpu.runBuffer();
-        while (true) {
-            if (stopRequested) {
-                return new VcpuStop(VcpuStop.Cause.REQUESTED, -1, "stop requested");
-            }
-            int r = vcpu.runOnce();
-            if (r < 0) {
-                if (-r == Errno.EINTR || -r == Errno.EAGAIN) {
-                    count(KvmAbi.Exit.INTR);
-                    continue;
-                }
-                return new VcpuStop(VcpuStop.Cause.ERROR, -1, String.format("vcpu %d: KVM_RUN failed: %s (%d)",
-                        vcpu.id(), Errno.name(-r), -r));
-            }
-            int reason = run.getInt(KvmAbi.Run.EXIT_REASON);
-            count(reason);
-            CoalescedIo coalesced = vcpu.vm().coalescedIoIfUsed();
-            if (coalesced != null) {
-                coalesced.drain(run, pio, mmio); // writes queued by KVM happened before this exit
-            }
-            switch (reason) {
-                case KvmAbi.Exit.IO -> handleIo(run);
-                case KvmAbi.Exit.MMIO -> handleMmio(run);
-                case KvmAbi.Exit.INTR, KvmAbi.Exit.IRQ_WINDOW_OPEN -> {
-                }
-                case KvmAbi.Exit.HLT -> {
-                    return new VcpuStop(VcpuStop.Cause.HALTED, reason, "vcpu " + vcpu.id() + " halted");
-                }
-                case KvmAbi.Exit.SHUTDOWN -> {
-                    return new VcpuStop(VcpuStop.Cause.SHUTDOWN, reason, "vcpu " + vcpu.id()
-                            + ": shutdown (triple fault) at " + safeRegisters());
-                }
-                case KvmAbi.Exit.SYSTEM_EVENT -> {
-                    return new VcpuStop(VcpuStop.Cause.SYSTEM_EVENT, reason, "vcpu " + vcpu.id()
-                            + ": system event type " + run.getInt(KvmAbi.Run.SYSTEM_EVENT_TYPE));
-                }
-                case KvmAbi.Exit.FAIL_ENTRY -> {
-                    return new VcpuStop(VcpuStop.Cause.FAIL_ENTRY, reason, String.format(
-                            "vcpu %d: KVM_EXIT_FAIL_ENTRY, hardware entry failure reason 0x%x on cpu %d (%s)",
-                            vcpu.id(), run.getLong(KvmAbi.Run.FAIL_ENTRY_REASON),
-                            run.getInt(KvmAbi.Run.FAIL_ENTRY_CPU), safeRegisters()));
-                }
-                case KvmAbi.Exit.INTERNAL_ERROR -> {
-                    return new VcpuStop(VcpuStop.Cause.INTERNAL_ERROR, reason, internalError(run));
-                }
-                default -> {
-                    return new VcpuStop(VcpuStop.Cause.UNHANDLED_EXIT, reason, String.format(
-                            "vcpu %d: unhandled exit KVM_EXIT_%s (%d) at %s", vcpu.id(), KvmAbi.Exit.name(reason),
-                            reason, safeRegisters()));
-                }
+        while (!stopRequested) {
+            VcpuStop stop = step(run);
+            if (stop != null) {
+                return stop;
             }
         }
+        return new VcpuStop(VcpuStop.Cause.REQUESTED, -1, "stop requested");
+    }
+
+    /** One KVM_RUN and the exit it returned with; null to run again, else why the loop ends. */
+    private VcpuStop step(ByteBuffer run) {
+        int r = vcpu.runOnce();
+        if (r < 0) {
+            if (-r == Errno.EINTR || -r == Errno.EAGAIN) {
+                count(KvmAbi.Exit.INTR);
+                return null;
+            }
+            return new VcpuStop(VcpuStop.Cause.ERROR, -1, String.format("vcpu %d: KVM_RUN failed: %s (%d)",
+                    vcpu.id(), Errno.name(-r), -r));
+        }
+        int reason = run.getInt(KvmAbi.Run.EXIT_REASON);
+        count(reason);
+        CoalescedIo coalesced = vcpu.vm().coalescedIoIfUsed();
+        if (coalesced != null) {
+            coalesced.drain(run, pio, mmio); // writes queued by KVM happened before this exit
+        }
+        switch (reason) {
+            case KvmAbi.Exit.IO -> handleIo(run);
+            case KvmAbi.Exit.MMIO -> handleMmio(run);
+            case KvmAbi.Exit.INTR, KvmAbi.Exit.IRQ_WINDOW_OPEN -> {
+            }
+            default -> {
+                return stopOn(reason, run);
+            }
+        }
+        return null;
+    }
+
+    /** An exit the loop does not handle: why it ends (a halt, a shutdown, an entry failure, an unknown exit). */
+    private VcpuStop stopOn(int reason, ByteBuffer run) {
+        return switch (reason) {
+            case KvmAbi.Exit.HLT -> new VcpuStop(VcpuStop.Cause.HALTED, reason, "vcpu " + vcpu.id() + " halted");
+            case KvmAbi.Exit.SHUTDOWN -> new VcpuStop(VcpuStop.Cause.SHUTDOWN, reason, "vcpu " + vcpu.id()
+                    + ": shutdown (triple fault) at " + safeRegisters());
+            case KvmAbi.Exit.SYSTEM_EVENT -> new VcpuStop(VcpuStop.Cause.SYSTEM_EVENT, reason, "vcpu " + vcpu.id()
+                    + ": system event type " + run.getInt(KvmAbi.Run.SYSTEM_EVENT_TYPE));
+            case KvmAbi.Exit.FAIL_ENTRY -> new VcpuStop(VcpuStop.Cause.FAIL_ENTRY, reason, String.format(
+                    "vcpu %d: KVM_EXIT_FAIL_ENTRY, hardware entry failure reason 0x%x on cpu %d (%s)", vcpu.id(),
+                    run.getLong(KvmAbi.Run.FAIL_ENTRY_REASON), run.getInt(KvmAbi.Run.FAIL_ENTRY_CPU),
+                    safeRegisters()));
+            case KvmAbi.Exit.INTERNAL_ERROR -> new VcpuStop(VcpuStop.Cause.INTERNAL_ERROR, reason,
+                    internalError(run));
+            default -> new VcpuStop(VcpuStop.Cause.UNHANDLED_EXIT, reason, String.format(
+                    "vcpu %d: unhandled exit KVM_EXIT_%s (%d) at %s", vcpu.id(), KvmAbi.Exit.name(reason), reason,
+                    safeRegisters()));
+        };
     }
 
     private String internalError(ByteBuffer run) {
