@@ -72,6 +72,35 @@ final class BenchEnvironment {
         }
     }
 
+    /**
+     * Waits until the JIT compilers have finished nothing for {@code quietMillis} (their total compilation time stayed
+     * the same), at most {@code maxMillis}: the compilations that machine creation and attach queued (that code runs
+     * once per machine, so it crosses the compile thresholds in later rounds) then no longer run during the guest.
+     *
+     * @return how long it waited, in milliseconds
+     */
+    static long awaitJitQuiet(long quietMillis, long maxMillis) throws InterruptedException {
+        var jit = ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+            return 0;
+        }
+        long start = System.nanoTime();
+        long last = jit.getTotalCompilationTime();
+        long quietSince = start;
+        while (true) {
+            long now = System.nanoTime();
+            if (now - quietSince >= quietMillis * 1_000_000L || now - start >= maxMillis * 1_000_000L) {
+                return (now - start) / 1_000_000L;
+            }
+            Thread.sleep(20);
+            long total = jit.getTotalCompilationTime();
+            if (total != last) {
+                last = total;
+                quietSince = System.nanoTime();
+            }
+        }
+    }
+
     private static String cpuModel() {
         try {
             return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))

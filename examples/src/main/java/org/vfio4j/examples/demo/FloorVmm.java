@@ -22,6 +22,7 @@ import org.vfio4j.refvmm.flat.GuestOutput;
  */
 final class FloorVmm implements AutoCloseable {
     private static final String SOURCE = "floor-vmm.c";
+    private static final String BINARY = "floor-vmm";
 
     private final Path dir;
     private final Path binary;
@@ -45,7 +46,7 @@ final class FloorVmm implements AutoCloseable {
                 }
                 Files.write(source, in.readAllBytes());
             }
-            Path binary = dir.resolve("floor-vmm");
+            Path binary = dir.resolve(BINARY);
             String out = run(List.of("gcc", "-O2", "-Wall", "-o", binary.toString(), source.toString()));
             if (!Files.isExecutable(binary)) {
                 throw new IllegalStateException("gcc did not build the floor VMM: " + out);
@@ -97,7 +98,7 @@ final class FloorVmm implements AutoCloseable {
             String text = Files.exists(out) ? Files.readString(out, StandardCharsets.US_ASCII) : "";
             GuestMachine.GuestRun run = new GuestMachine.GuestRun(code, ending, text, GuestOutput.parse(text),
                     Map.of());
-            return new VfioBench.Run(name, run, null, Duration.ofNanos(end - start), null);
+            return new VfioBench.Run(name, run, null, Duration.ofNanos(end - start), null, 0);
         } catch (IOException e) {
             throw new UncheckedIOException("running the floor VMM", e);
         }

@@ -60,6 +60,8 @@ public final class VfioBench implements Callable<Integer> {
     /** Guest RAM for both VMMs (MiB). */
     static final int RAM_MIB = 64;
     private static final Duration LIMIT = Duration.ofMinutes(10);
+    /** Rounds of the start-up-from-exec row at most: a cold JVM takes half a minute under the testbed's TCG. */
+    private static final int EXEC_ROUNDS = 5;
 
     @Option(names = "--edu", description = "host BDF of the edu device (default: the first 1234:11e8 bound to "
             + "vfio-pci, as in the testbed)")
@@ -92,6 +94,10 @@ public final class VfioBench implements Callable<Integer> {
     boolean withoutDevices;
     @Option(names = "--markdown", description = "also write the table as Markdown to this file")
     Path markdown;
+    @Option(names = "--jit-quiet-ms", description = "before each vfio4j guest run, wait until the JIT has finished "
+            + "no compilation for this long (at most 10 s), as in a VMM that has been running; 0: do not wait "
+            + "(default ${DEFAULT-VALUE})")
+    long jitQuietMillis = 500;
 
     private final PrintWriter out;
 
@@ -117,9 +123,11 @@ public final class VfioBench implements Callable<Integer> {
      * @param attach vfio4j's attach time of all devices (null for the other VMMs)
      * @param toFirstOutput from the start to the guest's first debugcon byte (null when not measured)
      * @param jvm the JVM's collections and JIT time during a vfio4j run (null for the other VMMs)
+     * @param jitWaitMillis how long the vfio4j run waited for the JIT to go quiet before the guest started (0 for the
+     *     other VMMs)
      */
     record Run(String vmm, GuestMachine.GuestRun guest, Duration attach, Duration toFirstOutput,
-            BenchEnvironment.JvmCounters jvm) {
+            BenchEnvironment.JvmCounters jvm, long jitWaitMillis) {
         long cycles(String op) {
             return guest.result(op + ".cycles").value();
         }
@@ -170,8 +178,9 @@ public final class VfioBench implements Callable<Integer> {
             out.flush();
             return 2;
         }
-        if (ops < 4 || rounds < 1 || warmup < 0) {
-            out.println("vfio4j-bench: --ops must be at least 4, --rounds at least 1, --warmup not negative");
+        if (ops < 40 || rounds < 1 || warmup < 0) {
+            // the guest's mean of the fastest 90 % divides by 9/10 of the MSI round trips (ops / 4): at least one
+            out.println("vfio4j-bench: --ops must be at least 40, --rounds at least 1, --warmup not negative");
             out.flush();
             return 2;
         }
@@ -188,7 +197,7 @@ public final class VfioBench implements Callable<Integer> {
             }
         }
         try {
-            return measure(devices, image, floor, floorNote, variants);
+            return describeAndMeasure(devices, image, floor, floorNote, variants);
         } finally {
             if (floor != null) {
                 floor.close();
@@ -196,7 +205,7 @@ public final class VfioBench implements Callable<Integer> {
         }
     }
 
-    private int measure(Map<String, String> devices, byte[] image, FloorVmm floor, String floorNote,
+    private int describeAndMeasure(Map<String, String> devices, byte[] image, FloorVmm floor, String floorNote,
             boolean variants) throws Exception {
         List<String> environment = new ArrayList<>(BenchEnvironment.describe(floor == null ? null : floor.compiler()));
         String loadBefore = BenchEnvironment.loadAverage();
@@ -208,10 +217,15 @@ public final class VfioBench implements Callable<Integer> {
             out.println("  " + floorNote);
         }
         out.flush();
+        return measure(devices, image, floor, floorNote, variants, environment, loadBefore);
+    }
+
+    private int measure(Map<String, String> devices, byte[] image, FloorVmm floor, String floorNote,
+            boolean variants, List<String> environment, String loadBefore) throws Exception {
         boolean[] coalesced = {false};
         Map<String, Runner> runners = new LinkedHashMap<>();
         runners.put(VFIO4J, () -> {
-            Run r = vfio4j(image, devices, true);
+            Run r = vfio4j(image, devices, true, jitQuietMillis);
             coalesced[0] = coalescedLast; // the floor then does as vfio4j does
             return r;
         });
@@ -220,7 +234,7 @@ public final class VfioBench implements Callable<Integer> {
             runners.put(FLOOR, () -> floor.run(FLOOR, image, RAM_MIB, coalesced[0], LIMIT));
         }
         if (variants) {
-            runners.put(VFIO4J_CF8, () -> vfio4j(image, devices, false));
+            runners.put(VFIO4J_CF8, () -> vfio4j(image, devices, false, jitQuietMillis));
             if (floor != null) {
                 runners.put(FLOOR_CF8, () -> floor.run(FLOOR_CF8, image, RAM_MIB, false, LIMIT));
             }
@@ -269,6 +283,17 @@ public final class VfioBench implements Callable<Integer> {
                 out.println("  no hot-plug attach rows: " + e.getMessage());
             }
         }
+        List<long[]> exec = new ArrayList<>();
+        try {
+            byte[] small = GuestImage.build("bench", Map.of("N_MAPPED", 160L, "N_CONFIG", 16L, "N_MSIX", 16L,
+                    "N_IOPORT", 16L, "N_MSI", 16L));
+            for (int i = 0; i < Math.min(rounds, EXEC_ROUNDS); i++) {
+                exec.add(execRound(small, devices, i % 2 == 0));
+            }
+        } catch (RuntimeException | java.io.IOException e) {
+            exec.clear();
+            out.println("  no start-up-from-exec rows: " + e.getMessage());
+        }
         Map<String, KvmTrace.Result> traces = new LinkedHashMap<>();
         String traceNote = "";
         if (!noTrace) {
@@ -298,10 +323,15 @@ public final class VfioBench implements Callable<Integer> {
                 .append(loadAfter).append('\n');
         report.append("- 0xcf8 writes coalesced by KVM for vfio4j and the floor: ").append(coalesced[0] ? "yes" : "no")
                 .append('\n');
+        report.append("- before each vfio4j guest run: wait for the JIT to finish nothing for ").append(jitQuietMillis)
+                .append(" ms; waited (ms): ").append(jitWaits(timed)).append('\n');
         report.append("- JVM during the timed vfio4j runs: ").append(jvmSummary(timed)).append("\n\n");
         report.append(perVmmTable(timed, names, traces)).append('\n');
         report.append(ratioTable(timed)).append('\n');
         report.append(startupTable(timed));
+        if (!exec.isEmpty()) {
+            report.append(execRow(exec, devices.isEmpty()));
+        }
         if (!hotplug.isEmpty()) {
             report.append(hotplugRow(hotplug, hotplugNote));
         }
@@ -353,6 +383,18 @@ public final class VfioBench implements Callable<Integer> {
             line.append(" JVM during vfio4j: ").append(ours.jvm());
         }
         return line.toString();
+    }
+
+    private static List<Long> jitWaits(List<Map<String, Run>> timed) {
+        List<Long> out = new ArrayList<>();
+        for (Map<String, Run> round : timed) {
+            for (Run r : round.values()) {
+                if (r.jvm() != null) {
+                    out.add(r.jitWaitMillis());
+                }
+            }
+        }
+        return out;
     }
 
     private static String jvmSummary(List<Map<String, Run>> timed) {
@@ -508,6 +550,104 @@ public final class VfioBench implements Callable<Integer> {
         return new Duration[] {ours, theirs};
     }
 
+    /**
+     * One paired round of start-up from process exec to the guest's first output byte, both with the same devices
+     * and a short image: a new JVM running {@link BenchStartup} (JVM start, machine, attach, run) and a new QEMU
+     * process ({@link QemuGuestRunner#runTimed}); the order alternates between rounds.
+     *
+     * @return {vfio4j exec to first output, QEMU exec to first output, vfio4j exec to main(), to the machine
+     *     created, to the devices attached} in nanoseconds
+     */
+    static long[] execRound(byte[] image, Map<String, String> devices, boolean oursFirst)
+            throws java.io.IOException, InterruptedException {
+        long[] out = new long[5];
+        for (int k = 0; k < 2; k++) {
+            if ((k == 0) == oursFirst) {
+                long[] ours = execVfio4j(image, devices);
+                out[0] = ours[0];
+                out[2] = ours[1];
+                out[3] = ours[2];
+                out[4] = ours[3];
+            } else {
+                List<String> args = new ArrayList<>();
+                for (Map.Entry<String, String> d : devices.entrySet()) {
+                    args.add("-device");
+                    args.add("vfio-pci,host=" + d.getValue() + ",addr=" + slot(d.getKey()));
+                }
+                QemuGuestRunner.TimedRun r = QemuGuestRunner.runTimed(image, "kvm", RAM_MIB, args, LIMIT);
+                if (!r.run().succeeded() || r.toFirstOutput() == null) {
+                    throw new IllegalStateException("QEMU start-up run failed: " + r.run());
+                }
+                out[1] = r.toFirstOutput().toNanos();
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A new JVM with this one's class path and system properties; {exec to first output, to main(), to the machine
+     * created, to the devices attached}.
+     */
+    private static long[] execVfio4j(byte[] image, Map<String, String> devices)
+            throws java.io.IOException, InterruptedException {
+        Path file = Files.createTempFile("vfio4j-bench-startup", ".bin");
+        try {
+            Files.write(file, image);
+            List<String> cmd = new ArrayList<>();
+            cmd.add(ProcessHandle.current().info().command().orElse("java"));
+            for (String arg : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+                if (arg.startsWith("-D") || arg.startsWith("-X")) {
+                    cmd.add(arg);
+                }
+            }
+            cmd.add("-cp");
+            cmd.add(System.getProperty("java.class.path"));
+            cmd.add(BenchStartup.class.getName());
+            cmd.add(file.toString());
+            devices.forEach((name, bdf) -> cmd.add(name + "=" + bdf));
+            long start = System.nanoTime();
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int code = p.waitFor();
+            long first = lineValue(text, BenchStartup.FIRST_OUTPUT);
+            long entered = lineValue(text, BenchStartup.MAIN_ENTERED);
+            long created = lineValue(text, BenchStartup.MACHINE_CREATED);
+            long attached = lineValue(text, BenchStartup.DEVICES_ATTACHED);
+            if (code != 0 || first <= 0 || entered <= 0 || created <= 0 || attached <= 0) {
+                throw new IllegalStateException("vfio4j start-up run failed (exit " + code + "): " + text);
+            }
+            return new long[] {first - start, entered - start, created - start, attached - start};
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    private static long lineValue(String text, String prefix) {
+        for (String line : text.split("\n")) {
+            if (line.startsWith(prefix)) {
+                return Long.parseLong(line.substring(prefix.length()).trim());
+            }
+        }
+        return -1;
+    }
+
+    /** The exec row: medians of each, the per-round ratio's median and range, and vfio4j's JVM start share. */
+    static String execRow(List<long[]> rounds, boolean noDevices) {
+        List<Double> ratios = new ArrayList<>();
+        for (long[] r : rounds) {
+            ratios.add((double) r[0] / r[1]);
+        }
+        Spread s = Spread.of(ratios);
+        return String.format(Locale.ROOT, "| (f'') process exec to first guest output, %s (vfio4j: a new JVM running "
+                + "BenchStartup: main() at %.1f ms, machine created at %.1f ms, devices attached at %.1f ms; QEMU: a "
+                + "new process), %d paired rounds; per-round ratio median %s | %.1f | %.1f | %.2f |%n",
+                noDevices ? "no devices" : "with the devices", medianLong(rounds.stream().map(r -> r[2]).toList()) / 1e6,
+                medianLong(rounds.stream().map(r -> r[3]).toList()) / 1e6,
+                medianLong(rounds.stream().map(r -> r[4]).toList()) / 1e6, rounds.size(), s,
+                medianLong(rounds.stream().map(r -> r[0]).toList()) / 1e6,
+                medianLong(rounds.stream().map(r -> r[1]).toList()) / 1e6, s.median());
+    }
+
     /** The attach row: medians of each, and the per-round ratio's median and range. */
     static String hotplugRow(List<Duration[]> rounds, String device) {
         List<Long> ours = rounds.stream().map(r -> r[0].toNanos()).toList();
@@ -541,7 +681,7 @@ public final class VfioBench implements Callable<Integer> {
         bdf.ifPresent(b -> devices.put(name, VfioDemo.normalize(b)));
     }
 
-    private static int slot(String name) {
+    static int slot(String name) {
         return switch (name) {
             case "edu" -> 4;
             case "nvme" -> 5;
@@ -554,7 +694,8 @@ public final class VfioBench implements Callable<Integer> {
      *
      * @param coalesceCf8 keep 0xcf8 writes in KVM's coalesced ring where the kernel can (GuestMachine's default)
      */
-    static Run vfio4j(byte[] image, Map<String, String> devices, boolean coalesceCf8) throws InterruptedException {
+    static Run vfio4j(byte[] image, Map<String, String> devices, boolean coalesceCf8, long jitQuietMillis)
+            throws InterruptedException {
         long start = System.nanoTime();
         try (GuestMachine m = GuestMachine.create((long) RAM_MIB << 20)) {
             if (!coalesceCf8) {
@@ -567,12 +708,13 @@ public final class VfioBench implements Callable<Integer> {
                         .attachTime());
             }
             m.load(image);
+            long waited = jitQuietMillis > 0 ? BenchEnvironment.awaitJitQuiet(jitQuietMillis, 10_000) : 0;
             BenchEnvironment.JvmCounters before = BenchEnvironment.JvmCounters.now();
             GuestMachine.GuestRun run = m.run(LIMIT);
             BenchEnvironment.JvmCounters during = BenchEnvironment.JvmCounters.now().since(before);
             long first = m.output().firstWriteNanos();
             return new Run(coalesceCf8 ? VFIO4J : VFIO4J_CF8, run, attach,
-                    first == 0 ? null : Duration.ofNanos(first - start), during);
+                    first == 0 ? null : Duration.ofNanos(first - start - waited * 1_000_000L), during, waited);
         }
     }
 
@@ -584,7 +726,7 @@ public final class VfioBench implements Callable<Integer> {
             args.add("vfio-pci,host=" + d.getValue() + ",addr=" + slot(d.getKey()));
         }
         QemuGuestRunner.TimedRun r = QemuGuestRunner.runTimed(image, "kvm", RAM_MIB, args, LIMIT);
-        return new Run(QEMU, r.run(), null, r.toFirstOutput(), null);
+        return new Run(QEMU, r.run(), null, r.toFirstOutput(), null, 0);
     }
 
     /** Characters of the line {@code key=0x........\n}: each is one port-I/O exit inside the stamped stretch. */
