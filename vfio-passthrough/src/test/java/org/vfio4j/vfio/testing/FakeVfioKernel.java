@@ -996,11 +996,6 @@ public final class FakeVfioKernel implements Syscalls {
         return fds.containsKey(fd) ? -Errno.EINVAL : real.pwrite(fd, buf, count, offset);
     }
 
-    @Override
-    public int madvise(long addr, long length, int advice) {
-        return real.madvise(addr, length, advice); // only real memory is advised (guest RAM)
-    }
-
     /**
      * mmap of a device fd gives a private copy of the region's bytes at that range (the fake can't share memory
      * with its byte arrays); other fds go to the real kernel.

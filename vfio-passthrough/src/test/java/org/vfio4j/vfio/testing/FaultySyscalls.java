@@ -130,11 +130,6 @@ public final class FaultySyscalls implements Syscalls {
     }
 
     @Override
-    public int madvise(long addr, long length, int advice) {
-        return delegate.madvise(addr, length, advice); // advice: never failed on purpose, the library ignores errors
-    }
-
-    @Override
     public int munmap(long addr, long length) {
         int r = delegate.munmap(addr, length);
         check("munmap", false); // like close: the kernel unmapped; only an Error is injected

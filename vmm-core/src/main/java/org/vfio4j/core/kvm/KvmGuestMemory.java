@@ -51,7 +51,7 @@ public final class KvmGuestMemory implements GuestMemory, AutoCloseable {
                         guestAddress, size, e));
             }
         }
-        MemoryMapping mapping = MemoryMapping.guestRam(vm.syscalls(), size, "guest RAM " + name);
+        MemoryMapping mapping = MemoryMapping.anonymous(vm.syscalls(), size, "guest RAM " + name);
         Memslot slot;
         try {
             slot = vm.mapMemory(guestAddress, size, mapping.address(), 0, "RAM " + name);

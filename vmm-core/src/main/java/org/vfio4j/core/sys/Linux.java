@@ -18,12 +18,6 @@ public final class Linux {
     public static final int MAP_FIXED = 0x10;
     public static final int MAP_ANONYMOUS = 0x20;
     public static final int MAP_NORESERVE = 0x4000;
-    /** madvise: the range is not copied into a forked child (its pages stay where the IOMMU maps them). */
-    public static final int MADV_DONTFORK = 10;
-    /** madvise: back the range with transparent huge pages where the kernel can. */
-    public static final int MADV_HUGEPAGE = 14;
-    /** The size of a transparent huge page on x86-64. */
-    public static final long HUGE_PAGE_SIZE = 2L << 20;
 
     public static final int EFD_SEMAPHORE = 1;
     public static final int EFD_CLOEXEC = O_CLOEXEC;

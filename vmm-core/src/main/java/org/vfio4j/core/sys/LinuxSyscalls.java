@@ -40,8 +40,6 @@ final class LinuxSyscalls implements Syscalls {
 
         static native int munmap(long addr, long length);
 
-        static native int madvise(long addr, long length, int advice);
-
         static native long pread(int fd, Pointer buf, long count, long offset);
 
         // The buffer as an address: on x86-64 SysV a pointer and a long travel in the same register.
@@ -105,11 +103,6 @@ final class LinuxSyscalls implements Syscalls {
     @Override
     public int munmap(long addr, long length) {
         return result(Libc.munmap(addr, length));
-    }
-
-    @Override
-    public int madvise(long addr, long length, int advice) {
-        return result(Libc.madvise(addr, length, advice));
     }
 
     @Override

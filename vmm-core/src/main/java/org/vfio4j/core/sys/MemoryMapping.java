@@ -33,37 +33,7 @@ public final class MemoryMapping implements AutoCloseable {
         return new MemoryMapping(sys, r, length, name);
     }
 
-    /**
-     * Maps guest RAM as QEMU does: private anonymous memory, aligned to 2 MiB and advised {@code MADV_HUGEPAGE}, so
-     * the kernel backs it with transparent huge pages, and {@code MADV_DONTFORK}, so a forked child's copy-on-write
-     * never moves a page that KVM or the IOMMU maps. Shared anonymous memory (what {@link #anonymous} gives) is shmem,
-     * which gets no huge pages unless the administrator enables them for shmem: pinning 64 MiB of it for DMA, one 4 KiB
-     * page fault at a time, was 92 % of a device's attach in the testbed. The advice is best effort: a kernel without
-     * THP still maps the memory, with small pages.
-     */
-    public static MemoryMapping guestRam(Syscalls sys, long length, String name) {
-        long align = length >= Linux.HUGE_PAGE_SIZE ? Linux.HUGE_PAGE_SIZE : Linux.PAGE_SIZE;
-        long reserved = length + align - Linux.PAGE_SIZE;
-        long r = sys.mmap(0, reserved, Linux.PROT_READ | Linux.PROT_WRITE,
-                Linux.MAP_PRIVATE | Linux.MAP_ANONYMOUS | Linux.MAP_NORESERVE, -1, 0);
-        if (r < 0) {
-            throw new SyscallException("mmap", name + String.format(" size 0x%x", length), null,
-                    (int) -r);
-        }
-        long start = (r + align - 1) & -align;
-        // Give back what the alignment did not use, before and after (munmap of an unused range cannot fail).
-        if (start > r) {
-            sys.munmap(r, start - r);
-        }
-        if (r + reserved > start + length) {
-            sys.munmap(start + length, r + reserved - start - length);
-        }
-        sys.madvise(start, length, Linux.MADV_HUGEPAGE);
-        sys.madvise(start, length, Linux.MADV_DONTFORK);
-        return new MemoryMapping(sys, start, length, name);
-    }
-
-    /** Maps anonymous memory (scratch, fake BARs), shared so that the kernel can pin it for DMA and KVM. */
+    /** Maps anonymous memory (guest RAM, scratch), shared so that the kernel can pin it for DMA and KVM. */
     public static MemoryMapping anonymous(Syscalls sys, long length, String name) {
         long r = sys.mmap(0, length, Linux.PROT_READ | Linux.PROT_WRITE,
                 Linux.MAP_SHARED | Linux.MAP_ANONYMOUS | Linux.MAP_NORESERVE, -1, 0);

@@ -31,11 +31,6 @@ public interface Syscalls {
     /** {@code munmap(2)}. Returns 0 or {@code -errno}. */
     int munmap(long addr, long length);
 
-    /** {@code madvise(2)}. Returns 0 or {@code -errno}; fakes without memory of their own answer ENOSYS. */
-    default int madvise(long addr, long length, int advice) {
-        return -Errno.ENOSYS;
-    }
-
     /** {@code pread(2)}. Returns the byte count or {@code -errno}. */
     long pread(int fd, Pointer buf, long count, long offset);
 

@@ -24,8 +24,6 @@ class LinuxConstantsHeaderTest {
         java.put("MAP_FIXED", (long) Linux.MAP_FIXED);
         java.put("MAP_ANONYMOUS", (long) Linux.MAP_ANONYMOUS);
         java.put("MAP_NORESERVE", (long) Linux.MAP_NORESERVE);
-        java.put("MADV_DONTFORK", (long) Linux.MADV_DONTFORK);
-        java.put("MADV_HUGEPAGE", (long) Linux.MADV_HUGEPAGE);
         java.put("EFD_CLOEXEC", (long) Linux.EFD_CLOEXEC);
         java.put("EFD_NONBLOCK", (long) Linux.EFD_NONBLOCK);
         java.put("EFD_SEMAPHORE", (long) Linux.EFD_SEMAPHORE);
