@@ -197,7 +197,7 @@ public final class VfioBench implements Callable<Integer> {
             }
         }
         try {
-            return describeAndMeasure(devices, image, floor, floorNote, variants);
+            return measure(devices, image, floor, floorNote, variants);
         } finally {
             if (floor != null) {
                 floor.close();
@@ -205,7 +205,7 @@ public final class VfioBench implements Callable<Integer> {
         }
     }
 
-    private int describeAndMeasure(Map<String, String> devices, byte[] image, FloorVmm floor, String floorNote,
+    private int measure(Map<String, String> devices, byte[] image, FloorVmm floor, String floorNote,
             boolean variants) throws Exception {
         List<String> environment = new ArrayList<>(BenchEnvironment.describe(floor == null ? null : floor.compiler()));
         String loadBefore = BenchEnvironment.loadAverage();
@@ -217,11 +217,6 @@ public final class VfioBench implements Callable<Integer> {
             out.println("  " + floorNote);
         }
         out.flush();
-        return measure(devices, image, floor, floorNote, variants, environment, loadBefore);
-    }
-
-    private int measure(Map<String, String> devices, byte[] image, FloorVmm floor, String floorNote,
-            boolean variants, List<String> environment, String loadBefore) throws Exception {
         boolean[] coalesced = {false};
         Map<String, Runner> runners = new LinkedHashMap<>();
         runners.put(VFIO4J, () -> {
@@ -283,7 +278,7 @@ public final class VfioBench implements Callable<Integer> {
                 out.println("  no hot-plug attach rows: " + e.getMessage());
             }
         }
-        List<long[]> exec = new ArrayList<>();
+        List<ExecRound> exec = new ArrayList<>();
         try {
             byte[] small = GuestImage.build("bench", Map.of("N_MAPPED", 160L, "N_CONFIG", 16L, "N_MSIX", 16L,
                     "N_IOPORT", 16L, "N_MSI", 16L));
@@ -551,37 +546,34 @@ public final class VfioBench implements Callable<Integer> {
     }
 
     /**
-     * One paired round of start-up from process exec to the guest's first output byte, both with the same devices
-     * and a short image: a new JVM running {@link BenchStartup} (JVM start, machine, attach, run) and a new QEMU
-     * process ({@link QemuGuestRunner#runTimed}); the order alternates between rounds.
+     * One paired round of start-up from process exec to the guest's first output byte, in nanoseconds.
      *
-     * @return {vfio4j exec to first output, QEMU exec to first output, vfio4j exec to main(), to the machine
-     *     created, to the devices attached} in nanoseconds
+     * @param ours vfio4j's new JVM: {exec to first output, to main(), to the machine created, to the devices attached}
+     * @param qemu QEMU's new process: exec to first output
      */
-    static long[] execRound(byte[] image, Map<String, String> devices, boolean oursFirst)
+    record ExecRound(long[] ours, long qemu) {
+    }
+
+    /**
+     * One paired round, both with the same devices and a short image: a new JVM running {@link BenchStartup} (JVM
+     * start, machine, attach, run) and a new QEMU process ({@link #qemu}); the order alternates between rounds.
+     */
+    static ExecRound execRound(byte[] image, Map<String, String> devices, boolean oursFirst)
             throws java.io.IOException, InterruptedException {
-        long[] out = new long[5];
+        long[] ours = null;
+        long qemu = 0;
         for (int k = 0; k < 2; k++) {
             if ((k == 0) == oursFirst) {
-                long[] ours = execVfio4j(image, devices);
-                out[0] = ours[0];
-                out[2] = ours[1];
-                out[3] = ours[2];
-                out[4] = ours[3];
+                ours = execVfio4j(image, devices);
             } else {
-                List<String> args = new ArrayList<>();
-                for (Map.Entry<String, String> d : devices.entrySet()) {
-                    args.add("-device");
-                    args.add("vfio-pci,host=" + d.getValue() + ",addr=" + slot(d.getKey()));
+                Run r = qemu(image, devices);
+                if (!r.guest().succeeded() || r.toFirstOutput() == null) {
+                    throw new IllegalStateException("QEMU start-up run failed: " + r.guest());
                 }
-                QemuGuestRunner.TimedRun r = QemuGuestRunner.runTimed(image, "kvm", RAM_MIB, args, LIMIT);
-                if (!r.run().succeeded() || r.toFirstOutput() == null) {
-                    throw new IllegalStateException("QEMU start-up run failed: " + r.run());
-                }
-                out[1] = r.toFirstOutput().toNanos();
+                qemu = r.toFirstOutput().toNanos();
             }
         }
-        return out;
+        return new ExecRound(ours, qemu);
     }
 
     /**
@@ -632,20 +624,22 @@ public final class VfioBench implements Callable<Integer> {
     }
 
     /** The exec row: medians of each, the per-round ratio's median and range, and vfio4j's JVM start share. */
-    static String execRow(List<long[]> rounds, boolean noDevices) {
+    static String execRow(List<ExecRound> rounds, boolean noDevices) {
         List<Double> ratios = new ArrayList<>();
-        for (long[] r : rounds) {
-            ratios.add((double) r[0] / r[1]);
+        for (ExecRound r : rounds) {
+            ratios.add((double) r.ours()[0] / r.qemu());
         }
         Spread s = Spread.of(ratios);
         return String.format(Locale.ROOT, "| (f'') process exec to first guest output, %s (vfio4j: a new JVM running "
                 + "BenchStartup: main() at %.1f ms, machine created at %.1f ms, devices attached at %.1f ms; QEMU: a "
                 + "new process), %d paired rounds; per-round ratio median %s | %.1f | %.1f | %.2f |%n",
-                noDevices ? "no devices" : "with the devices", medianLong(rounds.stream().map(r -> r[2]).toList()) / 1e6,
-                medianLong(rounds.stream().map(r -> r[3]).toList()) / 1e6,
-                medianLong(rounds.stream().map(r -> r[4]).toList()) / 1e6, rounds.size(), s,
-                medianLong(rounds.stream().map(r -> r[0]).toList()) / 1e6,
-                medianLong(rounds.stream().map(r -> r[1]).toList()) / 1e6, s.median());
+                noDevices ? "no devices" : "with the devices", medianOurs(rounds, 1) / 1e6, medianOurs(rounds, 2) / 1e6,
+                medianOurs(rounds, 3) / 1e6, rounds.size(), s, medianOurs(rounds, 0) / 1e6,
+                medianLong(rounds.stream().map(ExecRound::qemu).toList()) / 1e6, s.median());
+    }
+
+    private static long medianOurs(List<ExecRound> rounds, int mark) {
+        return medianLong(rounds.stream().map(r -> r.ours()[mark]).toList());
     }
 
     /** The attach row: medians of each, and the per-round ratio's median and range. */
