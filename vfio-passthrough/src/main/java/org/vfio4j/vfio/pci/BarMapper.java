@@ -262,8 +262,9 @@ final class BarMapper implements AutoCloseable {
      * Removes memslots, then trap registrations, then unmaps the host mappings. Idempotent.
      *
      * <p>Closing a trap registration waits for the accesses inside its handler, and then the mapper's own gate waits
-     * for those still inside a registration a vCPU closed earlier. This waits without holding the mapper's monitor: a vCPU inside the MSI-X table handler may be waiting for the device lock, held by another
-     * vCPU whose config write waits for this monitor to move a BAR. Holding it here closed that cycle until the
+     * for those still inside a registration a vCPU closed earlier. This waits without holding the mapper's monitor:
+     * a vCPU inside the MSI-X table handler may be waiting for the device lock, held by another vCPU whose config
+     * write waits for this monitor to move a BAR. Holding it here closed that cycle until the
      * trap bus's grace limit, and the release then closed the device fd under the handler still running.
      */
     @Override
@@ -277,10 +278,9 @@ final class BarMapper implements AutoCloseable {
             closed = true; // from now on update() leaves every BAR as it is
             for (Bar b : all) {
                 c.run(b::removeSlots);
-                if (b.trap != null) {
-                    traps.add(b.trap);
-                    b.trap = null;
-                    b.guestBase = -1;
+                TrapBus.Registration t = b.takeTrap();
+                if (t != null) {
+                    traps.add(t);
                 }
             }
         }
@@ -444,11 +444,18 @@ final class BarMapper implements AutoCloseable {
         }
 
         void removeTrap() {
-            if (trap != null) {
-                trap.close();
-                trap = null;
+            TrapBus.Registration t = takeTrap();
+            if (t != null) {
+                t.close();
             }
+        }
+
+        /** Forgets the BAR's trap registration (it is no longer placed) and hands it over, open, or null. */
+        TrapBus.Registration takeTrap() {
+            TrapBus.Registration t = trap;
+            trap = null;
             guestBase = -1;
+            return t;
         }
 
         /**

@@ -4,6 +4,8 @@ import static org.vfio4j.vfio.uapi.VfioConstants.*;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -180,9 +182,9 @@ public final class FakeVfioKernel implements Syscalls {
 
     /** Where the first few calls on a closed fd came from, for the failure message. */
     public synchronized String closedFdCallSites() {
-        java.io.StringWriter w = new java.io.StringWriter();
+        StringWriter w = new StringWriter();
         for (Throwable t : closedFdCallSites) {
-            t.printStackTrace(new java.io.PrintWriter(w));
+            t.printStackTrace(new PrintWriter(w));
         }
         return w.toString();
     }
